@@ -1,0 +1,3 @@
+from codeteam.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""What to run in one sandbox and what came back: plain values, no process handling here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+#: Which limit stopped a process tree, when one did.
+LimitName = Literal["cpu", "memory", "processes", "file_size", "output", "cancelled", "wall_clock"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_s: int = 60
+    memory_bytes: int = 1 << 30
+    processes: int = 64
+    file_size_bytes: int = 64 << 20
+    open_files: int = 256
+    tmpfs_bytes: int = 256 << 20
+
+
+@dataclass(frozen=True)
+class Bind:
+    """A host path made visible inside the sandbox at ``target``; read-only unless ``writable``."""
+
+    source: Path
+    target: str
+    writable: bool = False
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """One process tree to run isolated.
+
+    The command starts in ``cwd`` (default ``/work``, a private size-capped tmpfs that
+    also holds ``files``). ``collect`` names files (absolute sandbox paths) whose bytes are
+    returned in :attr:`SandboxResult.files` after the command ends (e.g. a JUnit report).
+    ``role`` chooses the host uid: ``run`` (a per-slot uid, nothing writable of the host)
+    or ``build`` (the toolchain-cache owner uid: compiles only, never runs user code).
+    """
+
+    argv: Sequence[str]
+    files: Mapping[str, bytes] = field(default_factory=dict)  # name (relative to /work) -> bytes
+    executables: frozenset[str] = frozenset()  # names in ``files`` written with mode 0755
+    binds: Sequence[Bind] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    stdin: bytes = b""
+    cwd: str = "/work"
+    timeout_s: float = 30.0
+    limits: Limits = field(default_factory=Limits)
+    output_cap: int = 64 * 1024
+    collect: Sequence[str] = ()
+    role: Literal["run", "build"] = "run"
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    exit_code: int | None  # None when killed by a signal
+    signal: int | None
+    stdout: bytes  # head and tail kept when over the cap, with a marker between
+    stderr: bytes
+    truncated: bool
+    timed_out: bool
+    limit: LimitName | None  # the limit that was hit, if any
+    duration_ms: float
+    files: Mapping[str, bytes] = field(default_factory=dict)  # collected path -> bytes
+
+
+ProgressFn = Callable[[float], Awaitable[None]]
+
+
+class SandboxUnavailable(RuntimeError):
+    """No safe way to run code here: the message says why and how to fix it."""
