@@ -1,0 +1,3 @@
+module codeteam.local/loadgen
+
+go 1.22

@@ -1,0 +1,362 @@
+"""Every benchmark of issue 4 in one command, each as a ratio against a baseline run now.
+
+    /opt/codeteam/venv/bin/python bench/run.py [--quick] [--only startup,memory,...]
+
+Sections: startup, memory, concurrency, execute, go, humaneval. Prints a table of figures
+and ratios, and the targets they are held to. Results worth keeping go to bench/RESULTS.md
+with the command, the machine and the date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PY = os.path.realpath(sys.executable)
+RUNTIME = Path(os.environ.get("CODETEAM_RUNTIME", "/opt/codeteam/runtime"))
+ROWS: list[tuple[str, str, str, str, str]] = []
+
+
+def row(name: str, ours: str, baseline: str, ratio: str, target: str) -> None:
+    ROWS.append((name, ours, baseline, ratio, target))
+    print(f"  {name}: ours {ours} | baseline {baseline} | {ratio} | target {target}", flush=True)
+
+
+def codeteam_cmd(*args: str) -> list[str]:
+    return [PY, "-m", "codeteam", "serve", *args]
+
+
+def sdk_cmd(*args: str) -> list[str]:
+    return [PY, str(HERE / "baselines" / "sdk_server.py"), *args]
+
+
+def tree_rss_kb(pid: int) -> int:
+    """RSS of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+        stack.extend(children.get(p, []))
+    return total
+
+
+# ---------------------------------------------------------------------------- stdio start-up
+
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "1"},
+    },
+}
+LIST = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+
+
+def start_to_tools_list(cmd: list[str], cwd: str) -> tuple[float, int]:
+    """Seconds from spawn to the tools/list answer, and the tree's RSS (KiB) right then."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd
+    )
+    assert proc.stdin and proc.stdout
+    proc.stdin.write((json.dumps(INIT) + "\n").encode())
+    proc.stdin.flush()
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{cmd} exited before answering initialize")
+        if json.loads(line).get("id") == 1:
+            break
+    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    proc.stdin.write((json.dumps(LIST) + "\n").encode())
+    proc.stdin.flush()
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{cmd} exited before answering tools/list")
+        if json.loads(line).get("id") == 2:
+            break
+    elapsed = time.perf_counter() - t0
+    rss = tree_rss_kb(proc.pid)
+    proc.stdin.close()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return elapsed, rss
+
+
+def bench_startup(runs: int, work: str) -> None:
+    print("start-up (stdio, spawn -> tools/list, 2025-11-25 initialize first)", flush=True)
+    for _ in range(2):  # warm the page cache for both
+        start_to_tools_list(codeteam_cmd(), work)
+        start_to_tools_list(sdk_cmd(), work)
+    ours = [start_to_tools_list(codeteam_cmd(), work) for _ in range(runs)]
+    base = [start_to_tools_list(sdk_cmd(), work) for _ in range(max(3, runs // 3))]
+    o = statistics.median(t for t, _ in ours) * 1000
+    b = statistics.median(t for t, _ in base) * 1000
+    row("start-up median", f"{o:.1f} ms", f"{b:.0f} ms (official SDK)", f"{b / o:.1f}x faster",
+        "<= 50 ms, >= 15x")
+    orss = statistics.median(r for _, r in ours) / 1024
+    brss = statistics.median(r for _, r in base) / 1024
+    row("memory after tools/list (tree RSS)", f"{orss:.1f} MB", f"{brss:.1f} MB",
+        f"{brss / orss:.1f}x less", "<= 25 MB")
+
+
+# ---------------------------------------------------------------------------- HTTP load
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def http_server(cmd: list[str], port: int, cwd: str):  # type: ignore[no-untyped-def]
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"{cmd} did not listen on {port}")
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def loadgen_binary() -> str:
+    out = Path(tempfile.gettempdir()) / "codeteam-bench-loadgen"
+    src = HERE / "loadgen"
+    newest = max(p.stat().st_mtime for p in src.iterdir())
+    if not out.exists() or out.stat().st_mtime < newest:
+        subprocess.run([go_binary(), "build", "-o", str(out), "."], cwd=src, check=True,
+                       env={**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"})
+    return str(out)
+
+
+def go_binary() -> str:
+    found = sorted(RUNTIME.glob("lib/python3*/site-packages/go/bin/go"))
+    if found:
+        return str(found[0])
+    go = shutil.which("go")
+    if not go:
+        raise SystemExit("bench: Go is needed (scripts/install.sh installs it)")
+    return go
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def run_load(cmd: list[str], port: int, work: str, clients: int, calls: int, tool: str,
+             args: str = "{}") -> tuple[dict[str, Any], float, float]:
+    """Returns the load generator's summary, server CPU ms per call, peak tree RSS (MB)."""
+    lg = loadgen_binary()
+    with http_server(cmd, port, work) as proc:
+        cpu0 = cpu_seconds(proc.pid)
+        peak = 0
+        gen = subprocess.Popen(
+            [lg, f"-url=http://127.0.0.1:{port}/mcp", f"-clients={clients}", f"-calls={calls}",
+             f"-tool={tool}", f"-args={args}"],
+            stdout=subprocess.PIPE,
+        )
+        while gen.poll() is None:
+            peak = max(peak, tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+        assert gen.stdout
+        summary = json.loads(gen.stdout.read())
+        cpu = cpu_seconds(proc.pid) - cpu0
+    return summary, cpu * 1000 / max(1, calls), peak / 1024
+
+
+def bench_concurrency(work: str, clients: int, calls: int) -> None:
+    print(f"concurrency (Streamable HTTP, {clients} clients with own sessions, {calls} calls "
+          "of list_toolchains)", flush=True)
+    port = free_port()
+    ours, ocpu, opeak = run_load(
+        codeteam_cmd("--transport", "http", "--port", str(port)), port, work, clients, calls,
+        "list_toolchains")
+    port = free_port()
+    base, bcpu, _ = run_load(sdk_cmd("http", str(port)), port, work, clients, calls,
+                             "list_toolchains")
+    row("throughput", f"{ours['calls_per_s']:.0f} calls/s ({ours['errors']} errors)",
+        f"{base['calls_per_s']:.0f} calls/s ({base['errors']} errors)",
+        f"{ours['calls_per_s'] / max(base['calls_per_s'], 1e-9):.1f}x", ">= 15x, 0 errors")
+    row("latency p50 / p99", f"{ours['p50_ms']:.0f} / {ours['p99_ms']:.0f} ms",
+        f"{base['p50_ms']:.0f} / {base['p99_ms']:.0f} ms", "", "p99 <= 150 ms")
+    row("server CPU per call", f"{ocpu:.3f} ms", f"{bcpu:.3f} ms", f"{bcpu / ocpu:.0f}x less",
+        "<= 0.1 ms")
+    row("peak tree RSS under load", f"{opeak:.1f} MB", "", "", "<= 60 MB")
+    if ours.get("first_error"):
+        print("  first error:", ours["first_error"])
+
+    port = free_port()
+    code = json.dumps({"language": "python", "code": "print(sum(range(1000)))"})
+    ex, _, expeak = run_load(
+        codeteam_cmd("--transport", "http", "--port", str(port), "--max-timeout", "600"),
+        port, work, clients, clients, "execute_code", code)
+    row(f"{clients} concurrent execute_code", f"{ex['errors']} errors, {ex['seconds']:.1f} s, "
+        f"p99 {ex['p99_ms']:.0f} ms", "", "", "0 errors, all answered")
+    if ex.get("first_error"):
+        print("  first error:", ex["first_error"])
+
+
+# ---------------------------------------------------------------------------- execute latency
+
+
+async def _session_calls(cmd: list[str], work: str, calls: list[tuple[str, dict[str, Any]]],
+                         per_call: Callable[[float, Any], None]) -> None:
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    params = StdioServerParameters(command=cmd[0], args=cmd[1:], cwd=work)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        for name, arguments in calls:
+            t0 = time.perf_counter()
+            result = await session.call_tool(name, arguments)
+            per_call(time.perf_counter() - t0, result)
+
+
+def bare_python_spawn(runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([PY, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_execute(work: str, runs: int) -> None:
+    print("sandboxed execute_code latency (trivial Python, through a stdio MCP session)",
+          flush=True)
+    times: list[float] = []
+    statuses: list[str] = []
+
+    def record(dt: float, result: Any) -> None:
+        times.append(dt)
+        statuses.append(result.structuredContent.get("status"))
+
+    calls = [("execute_code", {"language": "python", "code": "print('hi')"})] * (runs + 3)
+    asyncio.run(_session_calls(codeteam_cmd(), work, calls, record))
+    ours = statistics.median(times[3:])
+    bare = bare_python_spawn(runs)
+    row("execute_code trivial Python", f"{ours * 1000:.1f} ms ({set(statuses)})",
+        f"{bare * 1000:.1f} ms (bare `python -c pass`, {PY})", f"{ours / bare:.2f}x",
+        "<= 1.0x")
+
+
+def bench_go(work: str, runs: int) -> None:
+    print("Go hello world: warm shared build cache vs a fresh cache per call", flush=True)
+    hello = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n'
+    times: list[float] = []
+
+    def record(dt: float, result: Any) -> None:
+        assert result.structuredContent.get("status") == "ok", result.structuredContent
+        times.append(dt)
+
+    calls = [("execute_code", {"language": "go", "code": hello})] * (runs + 1)
+    asyncio.run(_session_calls(codeteam_cmd(), work, calls, record))
+    warm = statistics.median(times[1:])
+    cold = []
+    go = go_binary()
+    for _ in range(3):
+        with tempfile.TemporaryDirectory() as d:
+            Path(d, "main.go").write_text(hello)
+            Path(d, "go.mod").write_text("module hello\n\ngo 1.22\n")
+            env = {**os.environ, "GOCACHE": f"{d}/cache", "CGO_ENABLED": "0",
+                   "GOFLAGS": "-mod=readonly", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
+            t0 = time.perf_counter()
+            subprocess.run([go, "run", "."], cwd=d, env=env, check=True, capture_output=True)
+            cold.append(time.perf_counter() - t0)
+    c = statistics.median(cold)
+    row("Go execute_code, warm cache", f"{warm * 1000:.0f} ms", f"{c * 1000:.0f} ms (fresh "
+        "GOCACHE per call, `go run`)", f"{c / warm:.1f}x faster", "<= 250 ms, >= 8x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
+    parser.add_argument("--only", help="comma-separated sections")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--calls", type=int, default=5000)
+    args = parser.parse_args()
+    sections = set((args.only or "startup,concurrency,execute,go,humaneval").split(","))
+    runs = 5 if args.quick else 20
+    print(f"codeteam benchmarks — {platform.node()} {platform.machine()}, {os.cpu_count()} "
+          f"cores, Python {platform.python_version()} ({PY}), "
+          f"{time.strftime('%Y-%m-%d %H:%M')}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="codeteam-bench-") as work:
+        if "startup" in sections:
+            bench_startup(runs, work)
+        if "concurrency" in sections:
+            bench_concurrency(work, args.clients, args.calls)
+        if "execute" in sections:
+            bench_execute(work, runs)
+        if "go" in sections:
+            bench_go(work, runs)
+        if "humaneval" in sections:
+            from humaneval import bench_humaneval  # type: ignore[import-not-found]
+
+            bench_humaneval(work, row, _session_calls, codeteam_cmd)
+    print()
+    print("| figure | codeteam | baseline | ratio | target |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in ROWS:
+        print("| " + " | ".join(r) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    raise SystemExit(main())

