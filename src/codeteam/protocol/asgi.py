@@ -1,0 +1,98 @@
+"""The few ASGI primitives the HTTP transports need: headers, bodies, responses, SSE.
+
+Plain ASGI (no framework): each helper is one ``send``/``receive`` pattern.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+JSON = b"application/json"
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache, no-transform"),
+    (b"x-accel-buffering", b"no"),
+]
+KEEPALIVE = b": keepalive\n\n"
+
+
+class Disconnected(Exception):
+    """The client went away while we were reading its request."""
+
+
+class TooLarge(Exception):
+    """The request body is larger than we accept."""
+
+
+def header_map(scope: Scope) -> dict[str, str]:
+    """Request headers by lowercase name (last value wins), decoded as latin-1."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def wait_disconnect(receive: Receive) -> None:
+    """Returns once the client has gone (after the body was fully read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def respond(
+    send: Send,
+    status: int,
+    body: bytes = b"",
+    content_type: bytes | None = JSON,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    raw = list(headers or [])
+    if body and content_type is not None:
+        raw.append((b"content-type", content_type))
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def start_sse(send: Send, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *(headers or [])]}
+    )
+
+
+def sse_event(data: bytes, event: bytes = b"message") -> bytes:
+    """One SSE event; our JSON frames hold no newlines, so ``data`` is a single line."""
+    return b"event: " + event + b"\ndata: " + data + b"\n\n"
+
+
+async def sse_send(send: Send, chunk: bytes) -> bool:
+    """Write to an open SSE stream; False once the client is gone."""
+    try:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except OSError:
+        return False
+    return True
+
+
+async def sse_end(send: Send) -> None:
+    with contextlib.suppress(OSError):
+        await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,241 @@
+"""stdio transport: newline-delimited JSON-RPC on stdin/stdout, logs on stderr.
+
+Two phases. Until the first message that needs the event loop (a ``tools/call`` or a
+batch), messages are answered synchronously from precomputed JSON and asyncio is never
+imported: that keeps start-up to ``tools/list`` at the cost of the interpreter itself.
+Then the loop starts, a thread feeds it lines, and every call runs in its own task
+(answers may come back out of order). EOF, SIGINT or SIGTERM cancels the running calls
+(their sandboxes kill their process trees) and exits.
+
+The protocol owns private duplicates of fds 0 and 1; fd 1 is pointed at stderr and fd 0
+at /dev/null, so nothing a library or child process prints can corrupt the stream.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from codeteam.protocol import jsonrpc
+from codeteam.protocol.dispatcher import Answer, Call, Dispatcher, Session, run_batch, track
+
+if TYPE_CHECKING:
+    import asyncio
+
+_CHUNK = 1 << 16
+#: After stdin EOF, how long calls already running may take to answer before cancellation.
+EOF_GRACE_S = 1.0
+
+
+class Oversize:
+    """Marker for a line longer than the cap (it is skipped up to its newline)."""
+
+
+OVERSIZE = Oversize()
+
+
+class LineReader:
+    """Blocking line reader over a raw fd, with a size cap; keeps its own buffer so the
+    async phase continues exactly where the synchronous phase stopped."""
+
+    def __init__(self, fd: int, cap: int) -> None:
+        self._fd = fd
+        self.cap = cap
+        self._buf = bytearray()
+        self._scan = 0
+        self._discarding = False
+
+    def next_line(self) -> bytes | Oversize | None:
+        """The next line without its newline, OVERSIZE, or None at end of input."""
+        while True:
+            idx = self._buf.find(b"\n", self._scan)
+            if idx >= 0:
+                line = bytes(self._buf[:idx])
+                del self._buf[: idx + 1]
+                self._scan = 0
+                if self._discarding:
+                    self._discarding = False
+                    return OVERSIZE
+                return line
+            self._scan = len(self._buf)
+            if self._scan > self.cap:
+                self._discarding = True
+                self._buf.clear()
+                self._scan = 0
+            try:
+                chunk = os.read(self._fd, _CHUNK)
+            except InterruptedError:  # pragma: no cover - PEP 475 retries for us
+                continue
+            if not chunk:
+                if self._discarding:
+                    self._discarding = False
+                    return OVERSIZE
+                if self._buf:
+                    line = bytes(self._buf)
+                    self._buf.clear()
+                    self._scan = 0
+                    return line
+                return None
+            self._buf += chunk
+
+
+class Writer:
+    """Writes whole frames (plus newline) to the protocol fd."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self.broken = False
+
+    def write(self, frame: bytes) -> None:
+        if self.broken:
+            return
+        data = memoryview(frame + b"\n")
+        try:
+            while data:
+                data = data[os.write(self._fd, data) :]
+        except OSError:
+            self.broken = True
+
+
+def _claim_stdio() -> tuple[int, int]:
+    in_fd, out_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    return in_fd, out_fd
+
+
+def serve_stdio(dispatcher: Dispatcher, max_frame_bytes: int) -> int:
+    """Serve one client on stdin/stdout until EOF or a signal; returns the exit status."""
+    in_fd, out_fd = _claim_stdio()
+    reader = LineReader(in_fd, max_frame_bytes)
+    writer = Writer(out_fd)
+    session = Session(id="stdio")
+    while not writer.broken:
+        line = reader.next_line()
+        if line is None:
+            return 0
+        pending = _answer_sync(dispatcher, session, writer, line, max_frame_bytes)
+        if pending is not None:
+            import asyncio
+
+            return asyncio.run(_serve_async(dispatcher, session, reader, writer, pending))
+    return 0
+
+
+def _answer_sync(
+    dispatcher: Dispatcher,
+    session: Session,
+    writer: Writer,
+    line: bytes | Oversize,
+    max_frame_bytes: int,
+) -> Call | list[Any] | None:
+    """Answer what needs no event loop; return a call or batch that does."""
+    if isinstance(line, Oversize):
+        writer.write(
+            jsonrpc.error_frame(
+                None,
+                jsonrpc.PARSE_ERROR,
+                f"Parse error: message larger than {max_frame_bytes} bytes; send less",
+            )
+        )
+        return None
+    if not line.strip():
+        return None
+    parsed = jsonrpc.parse_frame(line)
+    if parsed.error is not None:
+        writer.write(parsed.error)
+        return None
+    if isinstance(parsed.message, list):
+        return parsed.message
+    routed = dispatcher.route(parsed.message, session)
+    if isinstance(routed, Call):
+        return routed
+    if routed.frame is not None:
+        writer.write(routed.frame)
+    return None
+
+
+async def _serve_async(
+    dispatcher: Dispatcher,
+    session: Session,
+    reader: LineReader,
+    writer: Writer,
+    first: Call | list[Any],
+) -> int:
+    import asyncio
+    import signal
+    import threading
+
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[bytes | Oversize | int | None] = asyncio.Queue()
+
+    def pump() -> None:
+        while True:
+            try:
+                line = reader.next_line()
+            except OSError:
+                line = None
+            loop.call_soon_threadsafe(inbox.put_nowait, line)
+            if line is None:
+                return
+
+    threading.Thread(target=pump, name="codeteam-stdin", daemon=True).start()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, inbox.put_nowait, int(signum))
+
+    batches: set[asyncio.Task[None]] = set()
+
+    async def notify(frame: bytes) -> None:
+        writer.write(frame)
+
+    async def answer_call(call: Call) -> None:
+        try:
+            frame = await dispatcher.run(call, notify)
+        except asyncio.CancelledError:
+            return  # a cancelled request gets no response (MCP cancellation)
+        writer.write(frame)
+
+    async def answer_batch(items: list[Any]) -> None:
+        answer: Answer = await run_batch(dispatcher, items, session, notify)
+        if answer.frame is not None:
+            writer.write(answer.frame)
+
+    def start(work: Call | list[Any]) -> None:
+        if isinstance(work, Call):
+            track(session, work, loop.create_task(answer_call(work)))
+        else:
+            task = loop.create_task(answer_batch(work))
+            batches.add(task)
+            task.add_done_callback(batches.discard)
+
+    start(first)
+    status = 0
+    while not writer.broken:
+        item = await inbox.get()
+        if item is None:
+            break
+        if isinstance(item, int):
+            status = 128 + item
+            break
+        pending = _answer_sync(dispatcher, session, writer, item, reader.cap)
+        if pending is not None:
+            start(pending)
+
+    running = [*session.calls.values(), *batches]
+    if running and status == 0 and not writer.broken:
+        # EOF: calls already received get a moment to answer (a piped script's last
+        # requests), then everything still running is cancelled.
+        _, unfinished = await asyncio.wait(running, timeout=EOF_GRACE_S)
+        running = list(unfinished)
+    for task in running:
+        task.cancel()
+    if running:
+        await asyncio.wait(running, timeout=10)
+    try:
+        await asyncio.wait_for(dispatcher.aclose(), timeout=10)
+    except Exception as exc:  # shutting down anyway; say why cleanup failed
+        print(f"codeteam: error while closing services: {exc!r}", file=sys.stderr)
+    return status

@@ -1,0 +1,175 @@
+"""The sandbox's guarantees, proven through the tool over a real MCP session: no network, no
+secret, no write outside, bombs and floods contained while another call still succeeds,
+nothing outliving its call."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from tests.e2e.conftest import CANARY, connect, require_sandbox
+
+pytestmark = pytest.mark.usefixtures("sandbox_required")
+
+
+@pytest.fixture
+def sandbox_required() -> None:
+    require_sandbox()
+
+
+async def run_py(client: Any, code: str, **kw: Any) -> dict[str, Any]:
+    r = await client.call_tool("execute_code", {"language": "python", "code": code, **kw})
+    assert r.structuredContent is not None
+    s = dict(r.structuredContent)
+    assert r.isError is (s["status"] != "ok")
+    return s
+
+
+def processes_with(token: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if token.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+async def test_no_network_a_loopback_listener_receives_nothing(workspace: Path) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    received: list[Any] = []
+
+    def accept() -> None:
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            try:
+                received.append(listener.accept())
+            except TimeoutError:
+                continue
+
+    t = threading.Thread(target=accept)
+    t.start()
+    async with connect("stdio", "auto", workspace) as client:
+        s = await run_py(client, (
+            "import socket\n"
+            f"try:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    print('CONNECTED')\n"
+            "except OSError as e:\n    print('refused', e)\n"
+            "try:\n    socket.getaddrinfo('pypi.org', 443)\n    print('DNS')\nexcept OSError as e:\n    print('nodns')\n"
+        ))
+    t.join()
+    listener.close()
+    assert received == []
+    assert "CONNECTED" not in s["stdout"] and "refused" in s["stdout"] and "nodns" in s["stdout"]
+
+
+async def test_no_secret_reaches_the_code(workspace: Path) -> None:
+    async with connect("stdio", "auto", workspace) as client:
+        s = await run_py(client, (
+            "import os, glob\n"
+            "print(dict(os.environ))\n"
+            "for p in glob.glob('/proc/*/environ') + glob.glob('/proc/*/cmdline'):\n"
+            "    try:\n        print(open(p, 'rb').read())\n    except OSError as e:\n        print(p, e)\n"
+        ))
+    assert s["status"] == "ok", s
+    assert "/proc/1/environ" in s["stdout"] or "b'" in s["stdout"]
+    assert CANARY not in s["stdout"] and CANARY not in s["stderr"]
+    assert "ANTHROPIC_API_KEY" not in s["stdout"]
+
+
+async def test_no_write_outside_the_sandbox(workspace: Path) -> None:
+    targets = [str(workspace / "escaped.txt"), "/root/escaped.txt", "/etc/escaped.txt",
+               "/opt/codeteam/escaped.txt", "/usr/escaped.txt", "/var/tmp/escaped.txt"]
+    async with connect("stdio", "auto", workspace) as client:
+        s = await run_py(client, (
+            f"for p in {targets!r}:\n"
+            "    try:\n        open(p, 'w').write('x')\n        print('WROTE', p)\n"
+            "    except OSError as e:\n        print('denied', p, type(e).__name__)\n"
+            "import os\nprint('home visible:', os.path.exists('/root/.bashrc') or os.path.exists('/root'))\n"
+        ))
+    assert "WROTE" not in s["stdout"], s["stdout"]
+    for p in targets:
+        assert not os.path.exists(p), p
+    assert "home visible: False" in s["stdout"]
+
+
+async def test_bombs_are_contained_while_another_call_succeeds(workspace: Path) -> None:
+    fork_bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    memory_bomb = "x = []\nwhile True:\n    x.append(bytearray(50 * 1024 * 1024))\n"
+    busy_loop = "while True:\n    pass\n"
+    flood = "import sys\nwhile True:\n    sys.stdout.write('y' * 65536)\n"
+    async with connect("stdio", "auto", workspace) as client:
+        results = await asyncio.gather(
+            run_py(client, fork_bomb, timeout_s=5),
+            run_py(client, memory_bomb, timeout_s=20),
+            run_py(client, busy_loop, timeout_s=2),
+            run_py(client, flood, timeout_s=10),
+            run_py(client, "import time\ntime.sleep(1)\nprint('fine')"),
+        )
+    fork, memory, loop, flooded, normal = results
+    assert normal["status"] == "ok" and normal["stdout"] == "fine\n", normal
+    assert fork["status"] in ("killed", "timeout", "error"), fork
+    assert memory["status"] in ("killed", "error") and memory["limit"] in ("memory", None), memory
+    assert "MemoryError" in memory["stderr"] or memory["limit"] == "memory"
+    assert loop["status"] == "timeout" and loop["limit"] == "wall_clock", loop
+    assert flooded["truncated"] is True and flooded["status"] in ("killed", "timeout"), flooded
+    assert len(flooded["stdout"]) <= 64 * 1024 + 200
+    assert "truncated" in flooded["stdout"]
+    await asyncio.sleep(0.5)
+    assert processes_with("while True") == []
+
+
+async def test_daemonised_child_is_gone_after_the_call(workspace: Path) -> None:
+    token = "4242.4242"
+    async with connect("stdio", "auto", workspace) as client:
+        s = await run_py(client, (
+            "import os, subprocess\n"
+            f"subprocess.Popen(['sleep', '{token}'], start_new_session=True)\n"
+            "if os.fork() == 0:\n    os.setsid()\n"
+            f"    if os.fork() == 0:\n        os.execvp('sleep', ['sleep', '{token}1'])\n"
+            "    os._exit(0)\n"
+            "print('spawned')\n"
+        ))
+        assert s["status"] == "ok" and "spawned" in s["stdout"], s
+        await asyncio.sleep(0.3)
+        assert processes_with(token) == []
+
+
+async def test_cancelled_call_kills_its_tree(workspace: Path) -> None:
+    token = "3131.3131"
+    async with connect("stdio", "auto", workspace) as client:
+        with anyio.move_on_after(2):
+            await client.call_tool("execute_code", {
+                "language": "python",
+                "code": f"import subprocess\nsubprocess.run(['sleep', '{token}'])\n",
+                "timeout_s": 60,
+            })
+        deadline = time.monotonic() + 5
+        while processes_with(token) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert processes_with(token) == []
+        s = await run_py(client, "print('still serving')")
+        assert s["stdout"] == "still serving\n"
+
+
+async def test_large_program_and_no_root_inside(workspace: Path) -> None:
+    big = "x = 1\n" * 35000 + "import os\nprint(os.getuid() != 0, len(open(__file__).read()))\n"
+    assert len(big) > 200 * 1024
+    async with connect("stdio", "auto", workspace) as client:
+        s = await run_py(client, big)
+    assert s["status"] == "ok", s
+    assert s["stdout"].startswith("True")
