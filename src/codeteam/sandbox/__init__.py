@@ -1,0 +1,268 @@
+"""Run one untrusted process tree isolated and limited: the only way codeteam runs code.
+
+Backends: ``bubblewrap`` (the default; refuses to run when bwrap is missing or fails its
+probe) and ``unsafe`` (``--unsafe-no-sandbox``, development only, warns loudly once).
+
+When the server is root, code never runs as root: a ``run`` call takes one of
+``max_concurrency`` slots and runs as host uid ``sandbox_uid_base + slot`` (so
+RLIMIT_NPROC is per call: one call's fork bomb cannot starve another), the ``build`` role
+runs as ``sandbox_uid_base - 1``, the owner of :meth:`Sandbox.cache_dir`. As another user,
+code runs as that user. Module import stays light (the serving path imports this).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codeteam.config import Settings
+from codeteam.sandbox.spec import (
+    Bind,
+    Limits,
+    SandboxResult,
+    SandboxSpec,
+    SandboxUnavailable,
+)
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from codeteam.sandbox.runner import Outcome, Supervisor
+    from codeteam.sandbox.uids import UidLease
+
+__all__ = ["Bind", "Limits", "Sandbox", "SandboxResult", "SandboxSpec", "SandboxUnavailable"]
+
+_FIX = "or pass --unsafe-no-sandbox on a development machine only"
+_warned_unsafe = False
+
+
+class Sandbox:
+    """Runs :class:`SandboxSpec` s; one instance per server, shared by all tools."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._root = os.geteuid() == 0
+        self._free = list(range(settings.max_concurrency))
+        self._sem: asyncio.Semaphore | None = None
+        self._probe_lock: asyncio.Lock | None = None
+        self._verdict: str | None = None  # None: not probed; "" ok; else why not
+        self._running: dict[int, Supervisor] = {}  # launcher pid -> its supervisor
+        self._lease: UidLease | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Sandbox:
+        return cls(settings)
+
+    @property
+    def backend(self) -> str:
+        return "unsafe" if self._settings.unsafe_no_sandbox else "bubblewrap"
+
+    # -- identities -------------------------------------------------------------------
+
+    def _identity(self, role: str, slot: int) -> tuple[int, int, bool]:
+        """(uid, gid, switch): who a call runs as on the host."""
+        if not self._root:
+            return os.getuid(), os.getgid(), False
+        base = self._settings.sandbox_uid_base
+        if role == "build":
+            return base - 1, base - 1, True
+        if self._lease is None:
+            from codeteam.sandbox.uids import UidLease
+
+            self._lease = UidLease(
+                self._settings.state_dir / "uids", base, self._settings.max_concurrency
+            )
+        uid = self._lease.uids[slot]
+        return uid, uid, True
+
+    def cache_dir(self, name: str) -> Path:
+        """A persistent directory owned by the build uid (e.g. the Go build cache)."""
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"bad cache name {name!r}: use a plain directory name")
+        path = self._settings.state_dir / "cache" / name
+        path.mkdir(parents=True, exist_ok=True)
+        uid, gid, switch = self._identity("build", 0)
+        if switch:
+            os.chown(path, uid, gid)
+            path.chmod(0o700)
+        return path
+
+    # -- running ----------------------------------------------------------------------
+
+    async def run(self, spec: SandboxSpec) -> SandboxResult:
+        """Run ``spec`` in a free slot (waiting for one); see the module docstring."""
+        import asyncio
+
+        from codeteam.sandbox.prepare import check_spec
+
+        check_spec(spec)
+        if self._settings.unsafe_no_sandbox:
+            _warn_unsafe()
+        else:
+            await self._ensure_probed()
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self._settings.max_concurrency)
+        async with self._sem:
+            slot = self._free.pop(self._free.index(min(self._free)))
+            try:
+                return await self._run_in_slot(spec, slot)
+            finally:
+                await asyncio.shield(self._release(spec.role, slot))
+
+    async def _release(self, role: str, slot: int) -> None:
+        from codeteam.sandbox import procs
+
+        uid, _, switch = self._identity(role, slot)
+        if switch and role == "run":
+            await procs.sweep_uid(uid)
+        self._free.append(slot)
+
+    async def _run_in_slot(self, spec: SandboxSpec, slot: int) -> SandboxResult:
+        from codeteam.sandbox import bwrap, procs, unsafe
+        from codeteam.sandbox.runner import Supervisor
+
+        procs.become_subreaper()
+        uid, gid, switch = self._identity(spec.role, slot)
+        prepared: bwrap.Prepared | unsafe.UnsafePrepared
+        if self._settings.unsafe_no_sandbox:
+            prepared = unsafe.prepare(spec, uid=uid, gid=gid, switch_user=switch)
+        else:
+            prepared = bwrap.prepare(
+                spec, uid=uid, gid=gid, switch_user=switch, runtime=self._settings.runtime
+            )
+        sweep_uid = uid if switch and spec.role == "run" else None
+        unsafe_mode = self._settings.unsafe_no_sandbox
+
+        def kill_tree(pid: int) -> None:
+            ns = prepared.ns_pid()
+            if ns is not None:
+                procs.kill(ns)  # the sandbox's pid 1: the kernel kills its whole namespace
+            if unsafe_mode:
+                procs.killpg(pid)
+            procs.kill(pid)
+            if sweep_uid is not None:
+                for other in procs.pids_of_uid(sweep_uid):
+                    procs.kill(other)
+
+        supervisor = Supervisor(prepared.launch, kill_tree)
+        outcome: Outcome | None = None
+        try:
+
+            def on_spawn(pid: int) -> None:
+                self._running[pid] = supervisor
+                prepared.spawned()
+
+            outcome = await supervisor.run(
+                stdin=spec.stdin,
+                timeout_s=spec.timeout_s,
+                output_cap=spec.output_cap,
+                on_spawn=on_spawn,
+            )
+        finally:
+            if supervisor.pid is not None:
+                self._running.pop(supervisor.pid, None)
+            ns_pid = prepared.ns_pid()
+            cpu_s = await _settle_namespace(ns_pid)
+            collected = prepared.read_collected(spec.collect_cap) if outcome else {}
+            prepared.close()
+            if ns_pid is None or outcome is None or outcome.killed_for is not None:
+                procs.reap_stray_bwraps(set(self._running))  # killed: pid 1 may be orphaned
+        return _result(outcome, cpu_s, spec, collected)
+
+    async def _ensure_probed(self) -> None:
+        import asyncio
+
+        if self._verdict is None:
+            if self._probe_lock is None:
+                self._probe_lock = asyncio.Lock()
+            async with self._probe_lock:
+                if self._verdict is None:
+                    self._verdict = await self._probe()
+        if self._verdict:
+            raise SandboxUnavailable(self._verdict)
+
+    async def _probe(self) -> str:
+        """Why bubblewrap cannot sandbox here, or "" when a trivial sandbox works."""
+        from codeteam.sandbox.bwrap import BWRAP
+        from codeteam.sandbox.limits import PRLIMIT
+
+        for tool, package in ((BWRAP, "bubblewrap"), (PRLIMIT, "util-linux")):
+            if not os.access(tool, os.X_OK):
+                return f"{tool} not found: install it (apt-get install {package}), {_FIX}"
+        result = await self._run_in_slot(
+            SandboxSpec(argv=["/usr/bin/true"], timeout_s=10), self._settings.max_concurrency - 1
+        )
+        if result.exit_code == 0:
+            return ""
+        why = result.stderr.decode(errors="replace").strip().splitlines()
+        return (
+            f"bubblewrap cannot create a sandbox here ({why[-1] if why else result.exit_code}):"
+            " allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and"
+            " user.max_user_namespaces>0; in a container use --security-opt seccomp=unconfined"
+            f" --security-opt apparmor=unconfined), {_FIX}"
+        )
+
+    async def aclose(self) -> None:
+        """Kill every tree still running (their runs end with limit ``cancelled``)."""
+        from codeteam.sandbox import procs
+
+        for supervisor in list(self._running.values()):
+            supervisor.stop("cancelled")
+        procs.reap_stray_bwraps(set(self._running))
+
+
+async def _settle_namespace(ns_pid: int | None) -> float | None:
+    """Wait until the sandbox's pid 1 (and so its whole pid namespace) is gone, reap it,
+    and return the CPU seconds it and what it reaped used."""
+    from codeteam.sandbox import procs
+
+    if ns_pid is None or not procs.is_child(ns_pid):
+        return None
+    if not await procs.wait_exit(ns_pid, 5.0):
+        procs.kill(ns_pid)
+        await procs.wait_exit(ns_pid, 5.0)
+    reaped = procs.reap(ns_pid)
+    return reaped.cpu_s if reaped else None
+
+
+def _result(
+    outcome: Outcome | None, cpu_s: float | None, spec: SandboxSpec, files: dict[str, bytes]
+) -> SandboxResult:
+    import signal
+
+    from codeteam.sandbox.limits import classify
+
+    assert outcome is not None
+    rc = outcome.returncode
+    exit_code: int | None = rc
+    signum: int | None = None
+    if rc < 0:
+        exit_code, signum = None, -rc
+    elif rc > 128 and (rc - 128) in signal.valid_signals():
+        exit_code, signum = None, rc - 128  # bubblewrap reports a signal death as 128 + n
+    limit = outcome.killed_for or classify(signum, exit_code, outcome.stderr, cpu_s, spec.limits)
+    return SandboxResult(
+        exit_code=exit_code,
+        signal=signum,
+        stdout=outcome.stdout,
+        stderr=outcome.stderr,
+        truncated=outcome.truncated,
+        timed_out=outcome.timed_out,
+        limit=limit,
+        duration_ms=outcome.duration_ms,
+        files=files,
+    )
+
+
+def _warn_unsafe() -> None:
+    global _warned_unsafe
+    if not _warned_unsafe:
+        _warned_unsafe = True
+        print(
+            "WARNING: codeteam --unsafe-no-sandbox: untrusted code runs UNCONFINED on this "
+            "machine (no namespaces, no filesystem isolation). Development only.",
+            file=sys.stderr,
+            flush=True,
+        )

@@ -39,6 +39,8 @@ class SandboxSpec:
     returned in :attr:`SandboxResult.files` after the command ends (e.g. a JUnit report).
     ``role`` chooses the host uid: ``run`` (a per-slot uid, nothing writable of the host)
     or ``build`` (the toolchain-cache owner uid: compiles only, never runs user code).
+    Bind sources must be reachable by that uid (world-searchable parent directories).
+    ``collect_cap`` bounds the bytes read back per collected file.
     """
 
     argv: Sequence[str]
@@ -53,6 +55,7 @@ class SandboxSpec:
     output_cap: int = 64 * 1024
     collect: Sequence[str] = ()
     role: Literal["run", "build"] = "run"
+    collect_cap: int = 16 << 20
 
 
 @dataclass(frozen=True)

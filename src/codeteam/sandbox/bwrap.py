@@ -1,0 +1,275 @@
+"""The bubblewrap command line for one :class:`SandboxSpec`, and the file descriptors that
+carry its files in (memfds read by ``--file``), so no code or data is on a command line.
+
+What the sandbox sees: a read-only root (``--remount-ro /``) holding ``/usr`` and its
+``/bin``/``/lib*`` links, a handful of harmless ``/etc`` files (not ``/etc`` wholesale,
+which can hold credentials), generated ``/etc/passwd``/``group``/``hosts``, its own
+``/proc`` and ``/dev``, size-capped tmpfs at ``/work``, ``/tmp`` and ``/dev/shm``, the
+runtime prefix and the spec's binds read-only. Every namespace is unshared (no network,
+own pid 1), nested user namespaces are refused, and the launcher dies with us.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codeteam.sandbox.limits import prlimit_argv
+from codeteam.sandbox.prepare import TMP, WORK, build_env, check_file_name, unreachable_by
+from codeteam.sandbox.runner import Launch
+from codeteam.sandbox.spec import SandboxSpec
+
+BWRAP = "/usr/bin/bwrap"
+UNSHARE = "/usr/bin/unshare"
+SETPRIV = "/usr/bin/setpriv"
+
+#: Bind sources the sandbox uid cannot reach (a project under /root, pytest's 0700 tmp
+#: dirs) are bind-mounted here first, by root, in a private mount namespace that only this
+#: one sandbox launch lives in; the host only ever sees an empty directory.
+STAGE = "/run/codeteam-stage"
+_STAGE_SCRIPT = r"""set -e
+stage=$1; n=$2; shift 2
+mount -t tmpfs -o size=64k,mode=0755 codeteam-stage "$stage"
+i=0
+while [ "$i" -lt "$n" ]; do
+  if [ -d "$1" ]; then mkdir "$stage/$i"; else : > "$stage/$i"; fi
+  mount --rbind "$1" "$stage/$i"
+  shift; i=$((i + 1))
+done
+exec "$@"
+"""
+
+_ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "nsswitch.conf",
+    "localtime",
+    "alternatives",
+    "os-release",
+    "mime.types",
+)
+
+
+@functools.cache
+def system_args() -> tuple[str, ...]:
+    """Mounts of the host system, computed once (the layout does not change under us)."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        host = Path("/", top)
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), f"/{top}"]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), f"/{top}"]
+    for name in _ETC_FILES:
+        if os.path.lexists(f"/etc/{name}"):
+            args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    return tuple(args)
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _identity_files(uid: int, gid: int) -> dict[str, bytes]:
+    return {
+        "/etc/passwd": (
+            f"sandbox:x:{uid}:{gid}:sandbox:{WORK}:/usr/sbin/nologin\n"
+            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        ).encode(),
+        "/etc/group": f"sandbox:x:{gid}:\nnogroup:x:65534:\n".encode(),
+        "/etc/hosts": b"127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost\n",
+    }
+
+
+@dataclass
+class Prepared:
+    """A ready-to-spawn sandbox and the host resources to release after it."""
+
+    launch: Launch
+    info_fd: int  # read end of bubblewrap's --info-fd (the sandbox pid 1's host pid)
+    collect: dict[str, Path] = field(default_factory=dict)  # sandbox path -> host file
+    _child_fds: list[int] = field(default_factory=list)
+    _collect_dir: str | None = None
+    _ns_pid: int | None = None
+    _staged: list[str] = field(default_factory=list)  # host sources mounted under STAGE
+
+    def source(self, path: Path, *, uid: int, gid: int, switch_user: bool) -> str:
+        """The path bubblewrap (running as ``uid``) should bind ``path`` from."""
+        if not switch_user or unreachable_by(path, uid, gid) is None:
+            return str(path)
+        self._staged.append(str(path.resolve()))
+        return f"{STAGE}/{len(self._staged) - 1}"
+
+    def spawned(self) -> None:
+        """Close our copies of what only the child needed."""
+        for fd in self._child_fds:
+            os.close(fd)
+        self._child_fds.clear()
+
+    def ns_pid(self) -> int | None:
+        """Host pid of the sandbox's pid 1, once bubblewrap has reported it."""
+        if self._ns_pid is None:
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                raw = os.read(self.info_fd, 65536)
+                self._ns_pid = int(json.loads(raw)["child-pid"])
+        return self._ns_pid
+
+    def read_collected(self, cap: int) -> dict[str, bytes]:
+        got: dict[str, bytes] = {}
+        for target, host in self.collect.items():
+            try:
+                fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                data = os.read(fd, cap)
+            finally:
+                os.close(fd)
+            if data:
+                got[target] = data
+        return got
+
+    def close(self) -> None:
+        self.spawned()
+        with contextlib.suppress(OSError):
+            os.close(self.info_fd)
+        if self._collect_dir is not None:
+            shutil.rmtree(self._collect_dir, ignore_errors=True)
+            self._collect_dir = None
+
+
+def prepare(
+    spec: SandboxSpec,
+    *,
+    uid: int,
+    gid: int,
+    switch_user: bool,
+    runtime: Path | None,
+) -> Prepared:
+    """Build the bubblewrap invocation; the caller must :meth:`Prepared.close` it."""
+    env = build_env(spec)
+    info_r, info_w = os.pipe()
+    os.set_blocking(info_r, False)
+    prepared = Prepared(
+        launch=Launch(argv=(), env=env, cwd="/"), info_fd=info_r, _child_fds=[info_w]
+    )
+    try:
+        argv = _argv(spec, prepared, uid=uid, gid=gid, switch_user=switch_user, runtime=runtime)
+    except BaseException:
+        prepared.close()
+        raise
+    argv[argv.index("--info-fd") + 1] = str(info_w)
+    user = uid if switch_user else None
+    if prepared._staged:
+        os.makedirs(STAGE, mode=0o755, exist_ok=True)
+        ids = ["--reuid", str(uid), "--regid", str(gid), "--clear-groups", "--"]
+        argv = [
+            *(UNSHARE, "--mount", "--propagation", "private", "--", "/bin/sh", "-c"),
+            *(_STAGE_SCRIPT, "stage", STAGE, str(len(prepared._staged)), *prepared._staged),
+            *(SETPRIV, *ids, *argv),
+        ]
+        user = None  # root mounts first; setpriv drops to the sandbox uid before bwrap
+    prepared.launch = Launch(
+        argv=argv,
+        env=env,
+        cwd="/",
+        pass_fds=tuple(prepared._child_fds),
+        user=user,
+        group=gid if user is not None else None,
+    )
+    return prepared
+
+
+def _argv(
+    spec: SandboxSpec,
+    prepared: Prepared,
+    *,
+    uid: int,
+    gid: int,
+    switch_user: bool,
+    runtime: Path | None,
+) -> list[str]:
+    size = str(spec.limits.tmpfs_bytes)
+    argv = [
+        BWRAP,
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--hostname",
+        "sandbox",
+        "--info-fd",
+        "-1",
+        *system_args(),
+    ]
+
+    def add_file(dest: str, data: bytes, perms: str) -> None:
+        fd = _memfd("f", data)
+        prepared._child_fds.append(fd)
+        argv.extend(["--perms", perms, "--file", str(fd), dest])
+
+    for dest, data in _identity_files(uid, gid).items():
+        add_file(dest, data, "0644")
+    argv += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm"]  # noqa: S108
+    argv += ["--size", size, "--tmpfs", WORK, "--size", size, "--tmpfs", TMP]
+    reach = functools.partial(prepared.source, uid=uid, gid=gid, switch_user=switch_user)
+    if runtime is not None and runtime.is_dir():
+        argv += ["--ro-bind", reach(runtime), str(runtime)]
+    for bind in spec.binds:
+        source = Path(bind.source)
+        if not source.exists():
+            raise ValueError(f"bind source {source} does not exist: check the path")
+        option = "--bind" if bind.writable else "--ro-bind"
+        argv += [option, reach(source), bind.target]
+    for name, data in spec.files.items():
+        rel = check_file_name(name)
+        add_file(f"{WORK}/{rel}", data, "0755" if name in spec.executables else "0644")
+    if spec.collect:
+        _add_collect(spec, prepared, argv, uid=uid, gid=gid, switch_user=switch_user)
+    argv += ["--remount-ro", "/", "--chdir", spec.cwd, "--", *spec.argv]
+    return [*prlimit_argv(spec.limits), *argv]
+
+
+def _add_collect(
+    spec: SandboxSpec,
+    prepared: Prepared,
+    argv: list[str],
+    *,
+    uid: int,
+    gid: int,
+    switch_user: bool,
+) -> None:
+    """Bind an empty host file, owned by the sandbox uid, at each collected path.
+
+    The file is read after the whole tree is dead, so nothing can change it behind our
+    back; but whatever runs in the sandbox may write it (a reporter such as pytest's
+    junitxml runs in the same process as the code under test), so collected bytes are
+    untrusted input. Tools that replace files by rename cannot write a collected path.
+    """
+    base = tempfile.mkdtemp(prefix="codeteam-collect-")
+    prepared._collect_dir = base
+    if switch_user:
+        os.chown(base, uid, gid)
+    for i, target in enumerate(spec.collect):
+        host = Path(base, str(i))
+        fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        try:
+            if switch_user:
+                os.fchown(fd, uid, gid)
+        finally:
+            os.close(fd)
+        prepared.collect[target] = host
+        argv += ["--bind", str(host), target]

@@ -1,0 +1,68 @@
+"""Resource limits: how they are applied (a ``prlimit`` exec in front of the sandbox, so
+they hold before any user code starts) and how a finished run is told to have hit one.
+"""
+
+from __future__ import annotations
+
+import signal
+
+from codeteam.sandbox.spec import LimitName, Limits
+
+PRLIMIT = "/usr/bin/prlimit"
+
+#: SIGKILL sent when the process exceeds its CPU soft limit by this many seconds.
+CPU_GRACE_S = 1
+
+
+def prlimit_argv(limits: Limits) -> list[str]:
+    """``prlimit`` options that set every limit (soft = hard except CPU) and exec the rest."""
+    cpu = max(1, limits.cpu_s)
+    return [
+        PRLIMIT,
+        f"--cpu={cpu}:{cpu + CPU_GRACE_S}",
+        f"--as={limits.memory_bytes}",
+        f"--nproc={limits.processes}",
+        f"--fsize={limits.file_size_bytes}",
+        f"--nofile={limits.open_files}",
+        "--core=0",
+        "--",
+    ]
+
+
+_MEMORY_MARKERS = (b"MemoryError", b"out of memory", b"cannot allocate memory", b"bad_alloc")
+_PROCESS_MARKERS = (b"Resource temporarily unavailable", b"Can't fork", b"fork: retry")
+_FILE_SIZE_MARKERS = (b"File too large", b"No space left on device")
+
+
+def classify(
+    signum: int | None,
+    exit_code: int | None,
+    stderr: bytes,
+    cpu_used_s: float | None,
+    limits: Limits,
+) -> LimitName | None:
+    """Best guess at the limit that ended a run we did not kill ourselves.
+
+    Signals are exact (SIGXCPU, SIGXFSZ); the rest is a heuristic on the exit and the
+    stderr text runtimes print when an allocation or a fork fails under a limit.
+    """
+    if signum == signal.SIGXCPU:
+        return "cpu"
+    if signum == signal.SIGXFSZ:
+        return "file_size"
+    if signum == signal.SIGKILL:
+        if cpu_used_s is not None and cpu_used_s >= limits.cpu_s - 0.05:
+            return "cpu"
+        return "memory"
+    if signum is None and exit_code == 0:
+        return None
+    lowered = stderr.lower()
+    if any(m.lower() in lowered for m in _MEMORY_MARKERS):
+        return "memory"
+    if any(m.lower() in lowered for m in _PROCESS_MARKERS):
+        return "processes"
+    if any(m.lower() in lowered for m in _FILE_SIZE_MARKERS):
+        return "file_size"
+    if signum == signal.SIGSEGV:
+        return "memory"
+    return None

@@ -1,0 +1,153 @@
+"""Host-side process bookkeeping: the subreaper, reaping what bubblewrap leaves us, and
+killing every process of a sandbox uid.
+
+bubblewrap's launcher exits as soon as its pid-1 reports the exit code, leaving that
+pid-1 (the sandbox's init) to be re-parented. Left to the machine's init it lingers as a
+zombie that counts against the sandbox uid's RLIMIT_NPROC, so the server becomes a child
+subreaper and reaps those processes itself: only pids it was told about (bubblewrap's
+``--info-fd``) or zombies named ``bwrap`` it did not spawn, never a child that asyncio or
+``subprocess`` is waiting for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+PR_SET_CHILD_SUBREAPER = 36
+_subreaper_set = False
+
+
+def become_subreaper() -> bool:
+    """Make orphaned descendants ours to reap (idempotent); False if the kernel refused."""
+    global _subreaper_set
+    if not _subreaper_set:
+        libc = ctypes.CDLL(None, use_errno=True)
+        _subreaper_set = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return _subreaper_set
+
+
+def _stat_fields(pid: int) -> tuple[str, str, int] | None:
+    """(comm, state, ppid) of a process, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    lpar, rpar = raw.find(b"("), raw.rfind(b")")
+    rest = raw[rpar + 2 :].split()
+    return raw[lpar + 1 : rpar].decode(errors="replace"), rest[0].decode(), int(rest[1])
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def pids_of_uid(uid: int) -> list[int]:
+    """Processes whose owner (of their /proc entry: the effective uid) is ``uid``."""
+    found = []
+    for pid in _pids():
+        try:
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def children_of(ppid: int) -> list[int]:
+    return [pid for pid in _pids() if (f := _stat_fields(pid)) is not None and f[2] == ppid]
+
+
+def is_child(pid: int) -> bool:
+    f = _stat_fields(pid)
+    return f is not None and f[2] == os.getpid()
+
+
+def killpg(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class Reaped:
+    status: int  # as from waitpid
+    cpu_s: float  # user + system time of the process and the children it reaped
+
+
+def reap(pid: int) -> Reaped | None:
+    """Reap ``pid`` if it is a zombie child of ours."""
+    try:
+        got, status, usage = os.wait4(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if got == 0:
+        return None
+    return Reaped(status, usage.ru_utime + usage.ru_stime)
+
+
+def reap_stray_bwraps(spawned: set[int]) -> int:
+    """Reap zombie ``bwrap`` children of ours that nobody else waits for; how many."""
+    me = os.getpid()
+    n = 0
+    for pid in _pids():
+        if pid in spawned:
+            continue
+        f = _stat_fields(pid)
+        if f is not None and f[2] == me and f[1] == "Z" and f[0] == "bwrap":
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+                n += 1
+    return n
+
+
+async def wait_exit(pid: int, timeout_s: float) -> bool:
+    """Wait until ``pid`` has exited (a zombie counts); False on timeout."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def exited() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    loop.add_reader(fd, exited)
+    try:
+        await asyncio.wait_for(done, timeout_s)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+async def sweep_uid(uid: int, timeout_s: float = 2.0) -> list[int]:
+    """SIGKILL every process of ``uid`` until none is left; the pids found at first."""
+    first = pids_of_uid(uid)
+    pids = first
+    deadline = time.monotonic() + timeout_s
+    while pids and time.monotonic() < deadline:
+        for pid in pids:
+            kill(pid)
+        await asyncio.sleep(0.005)
+        pids = [p for p in pids_of_uid(uid) if _is_alive(p)]
+    return first
+
+
+def _is_alive(pid: int) -> bool:
+    f = _stat_fields(pid)
+    return f is not None and f[1] != "Z"

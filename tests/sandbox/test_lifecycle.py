@@ -1,0 +1,158 @@
+"""Slots, queueing, cancellation, reaping, collected files, the probe, the unsafe backend."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+import codeteam.sandbox.bwrap
+from codeteam.sandbox import Sandbox, SandboxSpec, SandboxUnavailable
+from tests.sandbox.conftest import (
+    PY,
+    UID_BASE,
+    make_settings,
+    require_bwrap,
+    uid_processes,
+    zombie_children,
+)
+
+
+def py(code: str, **kw: object) -> SandboxSpec:
+    return SandboxSpec(argv=[PY, "/work/main.py"], files={"main.py": code.encode()}, **kw)  # type: ignore[arg-type]
+
+
+async def test_many_runs_leave_no_zombie_children(sandbox: Sandbox) -> None:
+    code = "import os\nif os.fork() == 0:\n    os.setsid(); os._exit(0)\nprint('ok')"
+    for _ in range(5):
+        assert (await sandbox.run(py(code))).exit_code == 0
+    results = await asyncio.gather(*(sandbox.run(py(code)) for _ in range(6)))
+    assert all(r.exit_code == 0 for r in results)
+    r = await sandbox.run(py("import time; time.sleep(30)", timeout_s=0.5))
+    assert r.timed_out
+    assert zombie_children() == []
+    for uid in range(UID_BASE, UID_BASE + 3):  # nothing left for the machine's init to reap
+        assert uid_processes(uid, zombies=True) == []
+
+
+async def test_queued_calls_wait_for_a_slot_instead_of_failing(state_dir: Path) -> None:
+    require_bwrap()
+    sandbox = Sandbox.from_settings(make_settings(state_dir, max_concurrency=1))
+    start = time.monotonic()
+    spec = py("import time; time.sleep(0.5); print('ok')")
+    results = await asyncio.gather(*(sandbox.run(spec) for _ in range(3)))
+    assert [r.stdout for r in results] == [b"ok\n"] * 3
+    assert time.monotonic() - start >= 1.5
+
+
+async def test_concurrent_calls_run_as_distinct_uids(sandbox: Sandbox) -> None:
+    spec = py("import os, time; time.sleep(0.4); print(os.getuid())")
+    results = await asyncio.gather(*(sandbox.run(spec) for _ in range(3)))
+    assert sorted(int(r.stdout) for r in results) == [UID_BASE, UID_BASE + 1, UID_BASE + 2]
+
+
+async def test_cancelling_a_run_kills_its_tree_and_reraises(sandbox: Sandbox) -> None:
+    code = "import subprocess, time\nsubprocess.Popen(['sleep', '300'])\ntime.sleep(300)"
+    task = asyncio.ensure_future(sandbox.run(py(code, timeout_s=60)))
+    await asyncio.sleep(0.5)
+    assert uid_processes(UID_BASE) != []
+    task.cancel()
+    start = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - start < 3
+    assert uid_processes(UID_BASE) == []
+    assert (await sandbox.run(py("print(1)"))).stdout == b"1\n"  # the slot is usable again
+
+
+async def test_aclose_stops_running_calls_as_cancelled(sandbox: Sandbox) -> None:
+    task = asyncio.ensure_future(sandbox.run(py("import time; time.sleep(60)", timeout_s=60)))
+    await asyncio.sleep(0.5)
+    await sandbox.aclose()
+    r = await asyncio.wait_for(task, 5)
+    assert r.limit == "cancelled" and r.signal == 9
+    assert uid_processes(UID_BASE) == []
+
+
+async def test_collected_files_come_back_after_the_run(sandbox: Sandbox) -> None:
+    code = "open('/tmp/report.xml', 'w').write('<ok/>')\nprint('ran')"
+    r = await sandbox.run(py(code, collect=["/tmp/report.xml", "/work/absent.txt"]))
+    assert r.exit_code == 0 and r.files == {"/tmp/report.xml": b"<ok/>"}, r
+
+
+async def test_collected_files_are_capped(sandbox: Sandbox) -> None:
+    code = "open('/work/out.bin', 'wb').write(b'y' * 5000)"
+    r = await sandbox.run(py(code, collect=["/work/out.bin"], collect_cap=1000))
+    assert r.files == {"/work/out.bin": b"y" * 1000}
+
+
+async def test_executables_are_placed_with_mode_0755(sandbox: Sandbox) -> None:
+    spec = SandboxSpec(
+        argv=["/work/run.sh"],
+        files={"run.sh": b"#!/bin/sh\necho from-script\n"},
+        executables=frozenset({"run.sh"}),
+    )
+    r = await sandbox.run(spec)
+    assert (r.exit_code, r.stdout) == (0, b"from-script\n"), r
+
+
+async def test_bad_file_names_are_refused(sandbox: Sandbox) -> None:
+    for name in ("../escape", "/abs", "", "a/../../b"):
+        with pytest.raises(ValueError, match="bad sandbox file name"):
+            await sandbox.run(SandboxSpec(argv=["/usr/bin/true"], files={name: b""}))
+
+
+async def test_a_missing_bubblewrap_refuses_to_run_and_says_how_to_fix(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(codeteam.sandbox.bwrap, "BWRAP", "/nonexistent/bwrap")
+    sandbox = Sandbox.from_settings(make_settings(state_dir))
+    for _ in range(2):  # the verdict is cached, the error stays
+        with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+            await sandbox.run(SandboxSpec(argv=["/usr/bin/true"]))
+
+
+async def test_a_failing_probe_refuses_to_run(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_bwrap()
+    monkeypatch.setattr(codeteam.sandbox.bwrap, "BWRAP", "/usr/bin/false")
+    sandbox = Sandbox.from_settings(make_settings(state_dir))
+    with pytest.raises(SandboxUnavailable, match="unsafe-no-sandbox"):
+        await sandbox.run(SandboxSpec(argv=["/usr/bin/true"]))
+
+
+async def test_the_unsafe_backend_still_limits_and_warns_once(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox = Sandbox.from_settings(make_settings(state_dir, unsafe_no_sandbox=True))
+    assert sandbox.backend == "unsafe"
+    r = await sandbox.run(
+        py(
+            "import os; print(os.getcwd() == os.environ['HOME'] != '/work', os.getuid())\n"
+            "open(os.environ['TMPDIR'] + '/r.txt', 'w').write('back')",
+            collect=["/tmp/r.txt"],
+        )
+    )
+    assert r.exit_code == 0 and r.stdout == f"True {UID_BASE}\n".encode(), r
+    assert r.files == {"/tmp/r.txt": b"back"}
+    r2 = await sandbox.run(py("import time; time.sleep(30)", timeout_s=0.5))
+    assert r2.timed_out and r2.limit == "wall_clock"
+    assert capsys.readouterr().err.count("UNCONFINED") <= 1
+
+
+async def test_cache_dir_is_owned_by_the_build_uid(sandbox: Sandbox, state_dir: Path) -> None:
+    path = sandbox.cache_dir("go-build")
+    assert path.is_dir() and path.stat().st_uid == UID_BASE - 1
+    spec = SandboxSpec(
+        argv=[PY, "-c", "import os; open('/cache/x', 'w').write('1'); print(os.getuid())"],
+        binds=[codeteam.sandbox.Bind(path, "/cache", writable=True)],
+        role="build",
+    )
+    r = await sandbox.run(spec)
+    assert r.stdout == f"{UID_BASE - 1}\n".encode(), r
+    assert (path / "x").read_text() == "1"
+    assert os.stat(path / "x").st_uid == UID_BASE - 1

@@ -1,0 +1,106 @@
+"""Every limit contains hostile code and says which one fired, while other calls go on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from codeteam.sandbox import Limits, Sandbox, SandboxSpec
+from tests.sandbox.conftest import PY, UID_BASE, uid_processes
+
+
+def py(code: str, **kw: object) -> SandboxSpec:
+    return SandboxSpec(argv=[PY, "/work/main.py"], files={"main.py": code.encode()}, **kw)  # type: ignore[arg-type]
+
+
+async def test_wall_clock_timeout_kills_the_whole_tree(sandbox: Sandbox) -> None:
+    code = "import subprocess, time\nsubprocess.Popen(['sleep', '300'])\ntime.sleep(300)"
+    start = time.monotonic()
+    r = await sandbox.run(py(code, timeout_s=1.0))
+    assert time.monotonic() - start < 5
+    assert (r.timed_out, r.limit, r.exit_code, r.signal) == (True, "wall_clock", None, 9)
+    assert uid_processes(UID_BASE) == []
+
+
+async def test_a_daemonised_child_does_not_outlive_the_call(sandbox: Sandbox) -> None:
+    code = """
+import os, subprocess
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        subprocess.Popen(['nohup', 'sleep', '300'], start_new_session=True)
+    os._exit(0)
+print('parent done')
+"""
+    r = await sandbox.run(py(code))
+    assert r.exit_code == 0 and r.stdout == b"parent done\n", r
+    assert uid_processes(UID_BASE) == []
+
+
+async def test_a_fork_bomb_is_contained_while_a_concurrent_call_succeeds(
+    sandbox: Sandbox,
+) -> None:
+    bomb = """
+import os, time
+pids = 0
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        pids += 1
+except OSError as e:
+    print('stopped after', pids, e.strerror)
+    raise
+"""
+    bombing = asyncio.ensure_future(sandbox.run(py(bomb, timeout_s=4, limits=Limits(processes=32))))
+    await asyncio.sleep(0.5)
+    normal = await sandbox.run(
+        py("import subprocess; print(subprocess.run(['echo', 'fine'], capture_output=True).stdout)")
+    )
+    r = await bombing
+    assert normal.exit_code == 0 and normal.stdout == b"b'fine\\n'\n", normal
+    assert r.limit == "processes" and b"stopped after" in r.stdout, r
+    assert r.exit_code == 1
+
+
+async def test_a_memory_bomb_is_reported_as_memory(sandbox: Sandbox) -> None:
+    r = await sandbox.run(py("x = bytearray(600 << 20)", limits=Limits(memory_bytes=256 << 20)))
+    assert r.limit == "memory" and b"MemoryError" in r.stderr, r
+
+
+async def test_an_infinite_loop_hits_the_cpu_limit(sandbox: Sandbox) -> None:
+    r = await sandbox.run(py("while True: pass", timeout_s=10, limits=Limits(cpu_s=1)))
+    assert (r.limit, r.timed_out, r.exit_code) == ("cpu", False, None), r
+    assert r.signal in (24, 9)
+
+
+async def test_a_file_over_the_size_limit_is_reported(sandbox: Sandbox) -> None:
+    code = "open('/tmp/f', 'wb').write(b'x' * (4 << 20))"
+    r = await sandbox.run(py(code, limits=Limits(file_size_bytes=1 << 20)))
+    assert r.limit == "file_size" and r.exit_code == 1, r
+
+
+async def test_output_is_capped_head_and_tail_with_a_marker(sandbox: Sandbox) -> None:
+    code = "import sys\nsys.stdout.write('A' * 5000 + 'B' * 90000 + 'C' * 5000)"
+    r = await sandbox.run(py(code, output_cap=10000))
+    assert r.exit_code == 0 and r.limit is None and r.truncated
+    assert r.stdout == b"A" * 5000 + b"\n... [90000 bytes truncated] ...\n" + b"C" * 5000
+
+
+async def test_an_output_flood_is_killed_and_reported(sandbox: Sandbox) -> None:
+    r = await sandbox.run(py("while True: print('x' * 1000)", output_cap=4096, timeout_s=20))
+    assert (r.limit, r.timed_out, r.truncated) == ("output", False, True), r
+    assert len(r.stdout) < 4096 + 100
+
+
+async def test_a_program_that_ignores_stdin_does_not_block_us(sandbox: Sandbox) -> None:
+    r = await sandbox.run(py("print('done')", stdin=b"z" * (4 << 20), timeout_s=10))
+    assert (r.exit_code, r.stdout, r.timed_out) == (0, b"done\n", False)
+
+
+async def test_both_streams_are_drained_in_full_past_the_cap(sandbox: Sandbox) -> None:
+    code = "import sys\nfor _ in range(200):\n    sys.stderr.write('e' * 1000); print('o' * 999)"
+    r = await sandbox.run(py(code, output_cap=1000, timeout_s=10))
+    assert r.exit_code == 0 and r.limit is None and r.truncated
+    assert r.stderr.endswith(b"e" * 500) and b"[199000 bytes truncated]" in r.stderr

@@ -1,0 +1,45 @@
+"""Two servers on one machine never share a sandbox uid (a slot's uid is swept before reuse)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codeteam.sandbox.uids import UidLease
+
+
+def test_two_leases_with_the_same_base_get_disjoint_uids(tmp_path: Path) -> None:
+    first = UidLease(tmp_path, 70000, 4)
+    second = UidLease(tmp_path, 70000, 4)
+    assert first.uids == [70000, 70001, 70002, 70003]
+    assert second.uids == [70004, 70005, 70006, 70007]
+    first.close()
+    third = UidLease(tmp_path, 70000, 2)
+    assert third.uids == [70000, 70001]
+
+
+def test_a_dead_servers_uids_are_free_again(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [os.path.realpath(sys.executable), "-c",
+         "import sys, pathlib; from codeteam.sandbox.uids import UidLease; "
+         f"l = UidLease(pathlib.Path({str(tmp_path)!r}), 70000, 3); print(l.uids, flush=True); "
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "[70000, 70001, 70002]"
+    assert UidLease(tmp_path, 70000, 1).uids == [70003]
+    holder.kill()
+    holder.wait()
+    assert UidLease(tmp_path, 70000, 1).uids == [70000]
+
+
+def test_exhausted_range_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("codeteam.sandbox.uids.SEARCH_SPAN", 3)
+    UidLease(tmp_path, 70000, 3)
+    with pytest.raises(RuntimeError, match="free sandbox uids"):
+        UidLease(tmp_path, 70000, 1)
