@@ -1,0 +1,194 @@
+"""Run records in SQLite: runs, tasks, model calls, tool calls.
+
+Autocommit and WAL: every write is durable when the call returns, so Ctrl-C or a crash
+loses nothing already recorded. Writes are small and synchronous (well under a
+millisecond); the team calls them from its event loop directly.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codeteam.store.migrations import migrate
+
+
+def default_db_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("codeteam")) / "runs.db"
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_creation_tokens: int
+    cache_read_tokens: int
+    latency_ms: float
+    stop_reason: str | None
+    error: str | None = None
+
+
+class Store:
+    def __init__(self, path: Path | str) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------------ writes
+
+    def create_run(self, request: str, workspace: str, provider: str, model: str) -> str:
+        run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self.db.execute(
+            "INSERT INTO runs (id, request, workspace, provider, model, status, started_at) "
+            "VALUES (?, ?, ?, ?, ?, 'running', ?)",
+            (run_id, request, workspace, provider, model, time.time()),
+        )
+        return run_id
+
+    def finish_run(
+        self, run_id: str, status: str, report: str | None = None, error: str | None = None
+    ) -> None:
+        self.db.execute(
+            "UPDATE runs SET status = ?, report = ?, error = ?, finished_at = ? WHERE id = ?",
+            (status, report, error, time.time(), run_id),
+        )
+        if status == "interrupted":
+            self.db.execute(
+                "UPDATE tasks SET status = 'interrupted', finished_at = ? "
+                "WHERE run_id = ? AND status IN ('pending', 'running')",
+                (time.time(), run_id),
+            )
+
+    def add_task(
+        self, run_id: str, task_id: str, agent: str, description: str, depends_on: list[str]
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO tasks (run_id, id, agent, description, depends_on, status) "
+            "VALUES (?, ?, ?, ?, ?, 'pending')",
+            (run_id, task_id, agent, description, json.dumps(depends_on)),
+        )
+
+    def start_task(self, run_id: str, task_id: str) -> None:
+        self.db.execute(
+            "UPDATE tasks SET status = 'running', started_at = ? WHERE run_id = ? AND id = ?",
+            (time.time(), run_id, task_id),
+        )
+
+    def finish_task(
+        self,
+        run_id: str,
+        task_id: str,
+        status: str,
+        *,
+        result: str | None = None,
+        error: str | None = None,
+        turns: int = 0,
+    ) -> None:
+        self.db.execute(
+            "UPDATE tasks SET status = ?, result = ?, error = ?, turns = ?, finished_at = ? "
+            "WHERE run_id = ? AND id = ?",
+            (status, result, error, turns, time.time(), run_id, task_id),
+        )
+
+    def record_model_call(
+        self, run_id: str, task_id: str | None, call: ModelCall, started_at: float
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO model_calls (run_id, task_id, model, input_tokens, output_tokens, "
+            "cache_creation_tokens, cache_read_tokens, latency_ms, stop_reason, error, "
+            "started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                task_id,
+                call.model,
+                call.input_tokens,
+                call.output_tokens,
+                call.cache_creation_tokens,
+                call.cache_read_tokens,
+                call.latency_ms,
+                call.stop_reason,
+                call.error,
+                started_at,
+            ),
+        )
+
+    def record_tool_call(
+        self,
+        run_id: str,
+        task_id: str | None,
+        name: str,
+        arguments: Any,
+        *,
+        status: str,
+        is_error: bool,
+        duration_ms: float,
+        started_at: float,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO tool_calls (run_id, task_id, name, arguments, status, is_error, "
+            "duration_ms, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                task_id,
+                name,
+                json.dumps(arguments, default=str),
+                status,
+                int(is_error),
+                duration_ms,
+                started_at,
+            ),
+        )
+
+    # ------------------------------------------------------------------ reads
+
+    def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT r.id, r.status, r.started_at, r.finished_at, r.model, r.request, "
+            "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id) AS tasks, "
+            "(SELECT COALESCE(SUM(input_tokens + output_tokens), 0) FROM model_calls m "
+            " WHERE m.run_id = r.id) AS tokens "
+            "FROM runs r ORDER BY r.started_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [dict(r) for r in rows]
+
+    def get_run(self, run_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        run = dict(row)
+        run["tasks"] = [
+            {**dict(t), "depends_on": json.loads(t["depends_on"])}
+            for t in self.db.execute(
+                "SELECT * FROM tasks WHERE run_id = ? ORDER BY rowid", (run_id,)
+            )
+        ]
+        run["model_calls"] = [
+            dict(m)
+            for m in self.db.execute(
+                "SELECT * FROM model_calls WHERE run_id = ? ORDER BY id", (run_id,)
+            )
+        ]
+        run["tool_calls"] = [
+            {**dict(c), "arguments": json.loads(c["arguments"])}
+            for c in self.db.execute(
+                "SELECT * FROM tool_calls WHERE run_id = ? ORDER BY id", (run_id,)
+            )
+        ]
+        return run

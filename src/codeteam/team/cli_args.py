@@ -6,6 +6,32 @@ import argparse
 
 
 def add_team_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = sub.add_parser("run", help="have the agent team carry out a coding request")
+    run = sub.add_parser(
+        "run",
+        help="have the agent team carry out a coding request",
+        description="A lead agent plans the request; specialists (code, test, review, "
+        "deploy) carry it out in parallel through the MCP code tools.",
+    )
     run.add_argument("request", help="what to build, in plain words")
-    sub.add_parser("runs", help="list recorded runs; 'runs show ID' for one")
+    run.add_argument("--workspace", default=".", help="directory the team works in (default .)")
+    run.add_argument("--provider", choices=("anthropic", "openai"), default="anthropic")
+    run.add_argument("--model", help="model name (env CODETEAM_MODEL)")
+    run.add_argument("--base-url", help="API endpoint (env ANTHROPIC_BASE_URL / OPENAI_BASE_URL)")
+    run.add_argument("--max-parallel", type=int, default=4, help="tasks at once (default 4)")
+    run.add_argument("--max-turns", type=int, default=20, help="model turns per agent (20)")
+    run.add_argument("--task-timeout", type=float, default=900.0, help="seconds per task (900)")
+    run.add_argument("--max-tokens", type=int, default=8192, help="output tokens per turn")
+    run.add_argument("--db", help="run records database (default: user data directory)")
+    run.add_argument("--json", action="store_true", help="print a JSONL event stream")
+    run.add_argument(
+        "--mcp-server",
+        help="MCP server to use instead of 'codeteam serve': a command line or an http(s) URL",
+    )
+    runs = sub.add_parser("runs", help="list recorded runs; 'runs show ID' for one")
+    runs.add_argument("--db", help="run records database (default: user data directory)")
+    runs.add_argument("--json", action="store_true", help="print JSON")
+    runs_sub = runs.add_subparsers(dest="runs_command", metavar="show")
+    show = runs_sub.add_parser("show", help="one run: its task tree, model and tool calls")
+    show.add_argument("run_id", help="run id from 'codeteam runs'")
+    show.add_argument("--db", dest="show_db", help=argparse.SUPPRESS)
+    show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")

@@ -1,0 +1,171 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server) through the
+official SDK: Chat Completions with ``tools``/``tool_calls``, streamed.
+
+Conversations are kept in the Messages shape and converted here, both ways.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import openai
+
+from codeteam.llm import Block, LLMError, Message, ProviderConfig, ToolDef, Turn, Usage
+
+_FINISH = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    parts = []
+    for b in content:
+        if b.get("type") == "text":
+            parts.append(b["text"])
+    return "\n".join(parts)
+
+
+def _result_text(block: Block) -> str:
+    text = _text_of(block.get("content", ""))
+    return f"ERROR: {text}" if block.get("is_error") else text
+
+
+def to_chat(system: str, messages: list[Message]) -> list[dict[str, Any]]:
+    """Messages-shape conversation -> Chat Completions messages."""
+    out: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    for m in messages:
+        content = m["content"]
+        if m["role"] == "assistant":
+            blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+            msg: dict[str, Any] = {"role": "assistant", "content": _text_of(blocks) or None}
+            calls = [
+                {
+                    "id": b["id"],
+                    "type": "function",
+                    "function": {"name": b["name"], "arguments": json.dumps(b["input"])},
+                }
+                for b in blocks
+                if b.get("type") == "tool_use"
+            ]
+            if calls:
+                msg["tool_calls"] = calls
+            out.append(msg)
+            continue
+        if isinstance(content, str):
+            out.append({"role": "user", "content": content})
+            continue
+        for b in content:
+            if b.get("type") == "tool_result":
+                out.append(
+                    {"role": "tool", "tool_call_id": b["tool_use_id"], "content": _result_text(b)}
+                )
+        text = _text_of(content)
+        if text:
+            out.append({"role": "user", "content": text})
+    return out
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(
+        self, model: str, *, api_key: str, base_url: str | None, cfg: ProviderConfig
+    ) -> None:
+        self.model = model
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, max_retries=cfg.max_retries, timeout=cfg.timeout_s
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def turn(
+        self, *, system: str, messages: list[Message], tools: list[ToolDef], max_tokens: int
+    ) -> Turn:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": to_chat(system, messages),
+            "max_tokens": max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if tools:
+            kwargs["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.input_schema,
+                    },
+                }
+                for t in tools
+            ]
+        started = time.monotonic()
+        text: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}
+        finish = "stop"
+        usage = Usage()
+        model = self.model
+        try:
+            stream = await self._client.chat.completions.create(**kwargs)
+            async for chunk in stream:
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage = Usage(
+                        input_tokens=chunk.usage.prompt_tokens or 0,
+                        output_tokens=chunk.usage.completion_tokens or 0,
+                    )
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    if delta.content:
+                        text.append(delta.content)
+                    for tc in delta.tool_calls or []:
+                        slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
+                        if tc.id:
+                            slot["id"] = tc.id
+                        if tc.function is not None:
+                            slot["name"] += tc.function.name or ""
+                            slot["args"] += tc.function.arguments or ""
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except openai.APIStatusError as exc:
+            raise LLMError(
+                f"OpenAI-compatible API error (HTTP {exc.status_code}) after retries: {exc.message}"
+            ) from None
+        except openai.APIConnectionError as exc:
+            raise LLMError(
+                f"cannot reach the OpenAI-compatible API at {self._client.base_url}: {exc}; "
+                "check --base-url / OPENAI_BASE_URL"
+            ) from None
+        stop_reason = _FINISH.get(finish, "end_turn")
+        content: list[Block] = []
+        if "".join(text):
+            content.append({"type": "text", "text": "".join(text)})
+        for index in sorted(calls):
+            slot = calls[index]
+            try:
+                args = json.loads(slot["args"] or "{}")
+            except json.JSONDecodeError:
+                # Arguments cut short: never run a partial call.
+                stop_reason = "max_tokens"
+                continue
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": slot["id"] or f"call_{index}",
+                    "name": slot["name"],
+                    "input": args if isinstance(args, dict) else {"value": args},
+                }
+            )
+        if stop_reason == "end_turn" and any(b["type"] == "tool_use" for b in content):
+            stop_reason = "tool_use"  # some servers say "stop" after tool calls
+        return Turn(
+            content=content,
+            stop_reason=stop_reason,
+            usage=usage,
+            model=model,
+            latency_ms=(time.monotonic() - started) * 1000,
+        )

@@ -1,0 +1,105 @@
+"""The run-record schema as an ordered list of small, named migrations.
+
+Each is applied once and recorded in ``_migrations``, so a user's history survives
+upgrades: add a new function to the end of :data:`MIGRATIONS`, never edit an old one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # Not executescript(): it commits first, and a migration must be one transaction.
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            request TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            status TEXT NOT NULL,          -- running | completed | failed | interrupted
+            report TEXT,
+            error TEXT,
+            started_at REAL NOT NULL,
+            finished_at REAL
+        );
+        CREATE TABLE tasks (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            id TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            description TEXT NOT NULL,
+            depends_on TEXT NOT NULL,      -- JSON list of task ids
+            status TEXT NOT NULL,  -- pending|running|ok|failed|skipped|interrupted
+            result TEXT,
+            error TEXT,
+            turns INTEGER NOT NULL DEFAULT 0,
+            started_at REAL,
+            finished_at REAL,
+            PRIMARY KEY (run_id, id)
+        );
+        CREATE TABLE model_calls (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            task_id TEXT,                  -- NULL for the lead
+            model TEXT NOT NULL,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            latency_ms REAL NOT NULL DEFAULT 0,
+            stop_reason TEXT,
+            error TEXT,
+            started_at REAL NOT NULL
+        );
+        CREATE TABLE tool_calls (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            task_id TEXT,
+            name TEXT NOT NULL,
+            arguments TEXT NOT NULL,       -- JSON
+            status TEXT NOT NULL,
+            is_error INTEGER NOT NULL,
+            duration_ms REAL NOT NULL,
+            started_at REAL NOT NULL
+        );
+        CREATE INDEX model_calls_run ON model_calls(run_id, task_id);
+        CREATE INDEX tool_calls_run ON tool_calls(run_id, task_id);
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_initial]
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Apply the migrations not yet recorded; return the names applied now."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    applied: list[str] = []
+    for migration in MIGRATIONS:
+        name = migration.__name__
+        if name in done:
+            continue
+        db.execute("BEGIN")
+        try:
+            migration(db)
+            db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, time.time()))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied

@@ -1,0 +1,128 @@
+"""``codeteam run`` and ``codeteam runs``: turn arguments into a run, show its progress.
+
+Exit codes: 0 all tasks succeeded, 1 the run failed or a task did not succeed, 2 a
+configuration problem (one line says what to set), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codeteam.config import ConfigError
+
+if TYPE_CHECKING:
+    from codeteam.store import Store
+
+
+def _store(db: str | None) -> Store:
+    from codeteam.store import Store, default_db_path
+
+    return Store(Path(db) if db else default_db_path())
+
+
+def _run(ns: argparse.Namespace) -> int:
+    from codeteam.llm import ProviderConfig, make_provider
+
+    provider = make_provider(
+        ProviderConfig(provider=ns.provider, model=ns.model, base_url=ns.base_url)
+    )
+    if ns.max_parallel < 1 or ns.max_turns < 1:
+        raise ConfigError("--max-parallel and --max-turns must be at least 1")
+    from rich.console import Console
+    from rich.live import Live
+
+    from codeteam.team.runner import RunResult, Sink, TeamConfig, run_team
+    from codeteam.team.ui import JsonLines, TaskBoard
+
+    store = _store(ns.db)
+    cfg = TeamConfig(
+        request=ns.request,
+        workspace=Path(ns.workspace),
+        max_parallel=ns.max_parallel,
+        max_turns=ns.max_turns,
+        task_timeout_s=ns.task_timeout,
+        max_tokens=ns.max_tokens,
+        mcp_server=ns.mcp_server,
+    )
+
+    async def go(emit: Sink) -> RunResult:
+        try:
+            return await run_team(cfg, provider, store, emit)
+        finally:
+            await provider.aclose()
+
+    console = Console(stderr=False)
+    try:
+        if ns.json:
+            result = asyncio.run(go(JsonLines()))
+        else:
+            board = TaskBoard()
+            with Live(board, console=console, refresh_per_second=4, transient=False):
+                result = asyncio.run(go(board))
+    except KeyboardInterrupt:
+        print("codeteam: interrupted; the run is recorded as interrupted", file=sys.stderr)
+        return 130
+    finally:
+        store.close()
+    if not ns.json:
+        console.print()
+        console.print(result.report or "(no report)", markup=False)
+        if result.error:
+            console.print(f"{result.status}: {result.error}", style="red", markup=False)
+        console.print(f"[dim]run {result.run_id}: codeteam runs show {result.run_id}[/]")
+    return 0 if result.status == "completed" and not result.failed_tasks else 1
+
+
+def _runs(ns: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from codeteam.team.ui import show_run
+
+    db = getattr(ns, "show_db", None) or ns.db
+    as_json = ns.json or getattr(ns, "show_json", False)
+    store = _store(db)
+    console = Console()
+    try:
+        if ns.runs_command == "show":
+            run = store.get_run(ns.run_id)
+            if run is None:
+                raise ConfigError(f"no run {ns.run_id!r} in {store.path}: see 'codeteam runs'")
+            if as_json:
+                print(json.dumps(run, indent=2))
+            else:
+                show_run(console, run)
+            return 0
+        runs = store.list_runs()
+        if as_json:
+            print(json.dumps(runs, indent=2))
+            return 0
+        table = Table(title=f"runs in {store.path}", title_justify="left")
+        for col in ("id", "status", "tasks", "tokens", "model", "request"):
+            table.add_column(col)
+        for r in runs:
+            table.add_row(
+                r["id"],
+                r["status"],
+                str(r["tasks"]),
+                str(r["tokens"]),
+                r["model"],
+                r["request"][:60],
+            )
+        console.print(table)
+        return 0
+    finally:
+        store.close()
+
+
+def dispatch(ns: argparse.Namespace) -> int:
+    if ns.command == "run":
+        return _run(ns)
+    if ns.command == "runs":
+        return _runs(ns)
+    raise ConfigError(f"unknown command {ns.command!r}")

@@ -1,0 +1,115 @@
+"""One MCP client session per run, shared by every specialist.
+
+By default it starts ``codeteam serve`` over stdio with the run's workspace as its only
+root; ``--mcp-server`` picks any other server by command line or by URL (Streamable
+HTTP). The official SDK's ``ClientSession`` multiplexes concurrent requests, so parallel
+specialists share it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codeteam.config import ConfigError
+from codeteam.llm import ToolDef
+
+#: Tool results longer than this are cut before they reach the model's context.
+RESULT_CAP = 24_000
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    text: str
+    is_error: bool
+    status: str
+
+
+def _model_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The Messages API rejects a top-level oneOf/anyOf/allOf; other servers may send one."""
+    clean = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf", "allOf")}
+    clean.setdefault("type", "object")
+    return clean
+
+
+def _render(result: Any) -> ToolOutcome:
+    texts = [c.text for c in result.content if getattr(c, "type", "") == "text"]
+    structured = getattr(result, "structured_content", None)
+    text = "\n".join(texts)
+    if not text and structured is not None:
+        text = json.dumps(structured)
+    if len(text) > RESULT_CAP:
+        half = RESULT_CAP // 2
+        text = f"{text[:half]}\n[... {len(text) - RESULT_CAP} characters cut ...]\n{text[-half:]}"
+    status = "error" if result.is_error else "ok"
+    if isinstance(structured, dict) and isinstance(structured.get("status"), str):
+        status = structured["status"]
+    return ToolOutcome(
+        text or ("(error)" if result.is_error else "(no output)"), bool(result.is_error), status
+    )
+
+
+class McpTools:
+    """The tools one MCP server offers, callable concurrently."""
+
+    def __init__(self, session: Any, tools: list[ToolDef]) -> None:
+        self._session = session
+        self.tools = {t.name: t for t in tools}
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        from mcp.shared.exceptions import MCPError
+
+        try:
+            result = await self._session.call_tool(name, arguments)
+        except MCPError as exc:
+            return ToolOutcome(f"error: {exc}", True, "protocol_error")
+        return _render(result)
+
+
+def _server_env() -> dict[str, str]:
+    # The server gets the SDK's minimal environment plus our own settings, never API keys.
+    return {k: v for k, v in os.environ.items() if k.startswith("CODETEAM_")}
+
+
+@asynccontextmanager
+async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools]:
+    """Open the run's MCP session: ``target`` None (our own server), a command, or a URL."""
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    async with AsyncExitStack() as stack:
+        if target and target.startswith(("http://", "https://")):
+            from mcp.client.streamable_http import streamable_http_client
+
+            streams = await stack.enter_async_context(streamable_http_client(target))
+        else:
+            argv = (
+                shlex.split(target)
+                if target
+                else [sys.executable, "-m", "codeteam", "serve", "--root", str(workspace)]
+            )
+            if not argv:
+                raise ConfigError("--mcp-server is empty: give a command line or an http(s) URL")
+            params = StdioServerParameters(
+                command=argv[0], args=argv[1:], env=_server_env(), cwd=str(workspace)
+            )
+            try:
+                streams = await stack.enter_async_context(stdio_client(params))
+            except OSError as exc:
+                raise ConfigError(f"cannot start MCP server {argv[0]!r}: {exc}") from None
+        read, write = streams[0], streams[1]
+        session = await stack.enter_async_context(ClientSession(read, write))
+        await session.initialize()
+        listing = await session.list_tools()
+        tools = [
+            ToolDef(t.name, t.description or t.name, _model_schema(dict(t.input_schema)))
+            for t in listing.tools
+        ]
+        yield McpTools(session, tools)
