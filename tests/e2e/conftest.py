@@ -19,7 +19,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 
-PYTHON = os.path.realpath(sys.executable)
+PYTHON = sys.executable
 CANARY = "sk-ant-canary-7f3e9b1d4c"
 
 TRANSPORTS = ["stdio", "http", "sse"]

@@ -27,9 +27,9 @@ def sandbox_required() -> None:
 
 async def run_py(client: Any, code: str, **kw: Any) -> dict[str, Any]:
     r = await client.call_tool("execute_code", {"language": "python", "code": code, **kw})
-    assert r.structuredContent is not None
-    s = dict(r.structuredContent)
-    assert r.isError is (s["status"] != "ok")
+    assert r.structured_content is not None
+    s = dict(r.structured_content)
+    assert r.is_error is (s["status"] != "ok")
     return s
 
 

@@ -36,15 +36,15 @@ GO_PROJECT = {
 
 
 def structured(result: Any) -> dict[str, Any]:
-    assert result.structuredContent is not None, result
+    assert result.structured_content is not None, result
     assert result.content and result.content[0].type == "text" and result.content[0].text
-    return dict(result.structuredContent)
+    return dict(result.structured_content)
 
 
 async def write_project(client: Any, folder: str, files: dict[str, str]) -> None:
     for name, text in files.items():
         r = await client.call_tool("write_file", {"path": f"{folder}/{name}", "content": text})
-        assert not r.isError, r
+        assert not r.is_error, r
 
 
 @pytest.mark.parametrize("era", ERAS)
@@ -59,10 +59,10 @@ async def test_every_tool_in_both_languages(
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert EXPECTED_TOOLS <= set(tools)
         for tool in tools.values():
-            schema = tool.inputSchema
+            schema = tool.input_schema
             assert schema["type"] == "object" and schema["additionalProperties"] is False
             assert not {"oneOf", "anyOf", "allOf"} & set(schema)
-            assert tool.outputSchema and tool.outputSchema["type"] == "object"
+            assert tool.output_schema and tool.output_schema["type"] == "object"
             assert tool.annotations is not None
 
         # execute_code, Python and Go
@@ -70,7 +70,7 @@ async def test_every_tool_in_both_languages(
             "execute_code", {"language": "python", "code": "import sys\nprint(sys.stdin.read().upper())",
                              "stdin": "hello"})
         s = structured(r)
-        assert r.isError is False
+        assert r.is_error is False
         assert s["status"] == "ok" and s["exit_code"] == 0 and s["signal"] is None
         assert s["stdout"] == "HELLO\n" and s["stderr"] == "" and s["truncated"] is False
         assert s["duration_ms"] > 0
@@ -85,7 +85,7 @@ async def test_every_tool_in_both_languages(
         r = await client.call_tool("execute_code", {
             "language": "python", "code": "import sys\nprint('bye', file=sys.stderr)\nsys.exit(3)"})
         s = structured(r)
-        assert r.isError is True
+        assert r.is_error is True
         assert s["status"] == "error" and s["exit_code"] == 3 and s["stderr"] == "bye\n"
 
         # workspace tools
@@ -99,7 +99,7 @@ async def test_every_tool_in_both_languages(
         # run_tests, per-test results
         r = await client.call_tool("run_tests", {"path": "pyproj"})
         s = structured(r)
-        assert r.isError is True and s["status"] == "failed"
+        assert r.is_error is True and s["status"] == "failed"
         assert (s["passed"], s["failed"], s["skipped"]) == (1, 1, 1)
         by_name = {t["name"].split("::")[-1].split(".")[-1]: t for t in s["tests"]}
         assert by_name["test_adds"]["outcome"] == "passed"
@@ -136,7 +136,7 @@ async def test_every_tool_in_both_languages(
             "language": "python", "code": "def add(a: int, b: int) -> int:\n    return a + b\n"})
         s = structured(r)
         assert s["status"] == "ok" and s["clean"] is True and s["findings"] == []
-        assert r.isError is False
+        assert r.is_error is False
 
         r = await client.call_tool("code_review", {
             "language": "go",

@@ -7,7 +7,6 @@ A toolchain knows nothing of MCP or of the tools' schemas; it gets a :class:`Run
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -53,24 +52,35 @@ class Finding:
     message: str
 
 
-Run = Callable[[SandboxSpec], Awaitable[SandboxResult]]
+class Run(Protocol):
+    """The sandbox as a toolchain sees it: run one spec (the caller fills in the server's
+    limits and output cap), and the persistent cache directories of the build role."""
+
+    async def __call__(self, spec: SandboxSpec) -> SandboxResult: ...
+
+    def cache_dir(self, name: str) -> Path: ...
 
 
 class Toolchain(Protocol):
     language: str
     file_suffixes: tuple[str, ...]  # used to detect the language of a path
+    project_markers: tuple[str, ...]  # files that mark a project directory (go.mod, ...)
 
     def detect(self) -> ToolchainInfo:
         """Find interpreters/compilers/linters and their versions (called once, cached)."""
         ...
 
-    async def execute(self, run: Run, code: str, stdin: bytes, timeout_s: float) -> SandboxResult:
+    def snippet(self, code: str) -> dict[str, bytes]:
+        """The files a code snippet becomes (main file first), e.g. main.go plus a go.mod."""
         ...
+
+    async def execute(
+        self, run: Run, code: str, stdin: bytes, timeout_s: float
+    ) -> SandboxResult: ...
 
     async def test(
         self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
-    ) -> tuple[list[TestCase], SandboxResult]:
-        ...
+    ) -> tuple[list[TestCase], SandboxResult]: ...
 
     async def review(
         self, run: Run, project: Path, target: Path, timeout_s: float

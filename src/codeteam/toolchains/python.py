@@ -1,0 +1,340 @@
+"""Python: run a script, pytest, ruff and bandit, all inside the sandbox.
+
+User code runs with the runtime's interpreter (``<runtime>/bin/python``, Debian's python3
+in a world-readable venv holding pytest, ruff and bandit), else ``/usr/bin/python3``: the
+sandbox's unprivileged uid cannot read an interpreter under /root (pyenv).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from codeteam.sandbox.spec import SandboxResult, SandboxSpec
+from codeteam.toolchains import common
+from codeteam.toolchains.base import (
+    Finding,
+    Run,
+    TestCase,
+    ToolchainInfo,
+    ToolchainMissing,
+    ToolInfo,
+)
+from codeteam.toolchains.locate import dist_version, find_program
+
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+JUNIT = "/tmp/codeteam-junit.xml"  # noqa: S108 - inside the sandbox's private /tmp
+_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_RUNTIME_HINT = "run scripts/install.sh (creates the runtime at {runtime})"
+
+
+class PythonToolchain:
+    language = "python"
+    file_suffixes = (".py",)
+    project_markers = ("pyproject.toml", "setup.cfg", "setup.py", "pytest.ini", "tox.ini")
+
+    def __init__(self, runtime: Path) -> None:
+        self.runtime = runtime
+
+    # ------------------------------------------------------------------ discovery
+
+    def _python(self) -> str | None:
+        venv = self.runtime / "bin" / "python"
+        if venv.exists():
+            return str(venv)
+        return str(SYSTEM_PYTHON) if SYSTEM_PYTHON.exists() else None
+
+    def _need_python(self) -> str:
+        python = self._python()
+        if python is None:
+            raise ToolchainMissing(
+                "python: no interpreter the sandbox can run (neither "
+                f"{self.runtime}/bin/python nor {SYSTEM_PYTHON}); "
+                + _RUNTIME_HINT.format(runtime=self.runtime)
+            )
+        return python
+
+    def _python_version(self) -> str | None:
+        cfg = self.runtime / "pyvenv.cfg"
+        if cfg.is_file():
+            for line in cfg.read_text().splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() in ("version", "version_info"):
+                    return value.strip()
+        return None
+
+    def detect(self) -> ToolchainInfo:
+        python = self._python()
+        hint = _RUNTIME_HINT.format(runtime=self.runtime)
+        tools = [ToolInfo("python", self._python_version() if python else None, python, hint)]
+        pytest_version = dist_version(self.runtime, "pytest")
+        tools.append(
+            ToolInfo(
+                "pytest",
+                pytest_version,
+                python if pytest_version else None,
+                f"{hint}, or pip install pytest into it",
+            )
+        )
+        for name in ("ruff", "bandit"):
+            path = find_program(self.runtime, name)
+            version = dist_version(self.runtime, name) or ("unknown" if path else None)
+            tools.append(ToolInfo(name, version, path, f"{hint}, or pip install {name} into it"))
+        return ToolchainInfo(self.language, python is not None, tools)
+
+    def snippet(self, code: str) -> dict[str, bytes]:
+        return {"main.py": code.encode("utf-8")}
+
+    # ------------------------------------------------------------------ execute
+
+    async def execute(self, run: Run, code: str, stdin: bytes, timeout_s: float) -> SandboxResult:
+        # -I: no user site, no PYTHON* variables, no cwd on sys.path; -B: no .pyc writes.
+        spec = SandboxSpec(
+            argv=[self._need_python(), "-I", "-B", "/work/main.py"],
+            files=self.snippet(code),
+            stdin=stdin,
+            timeout_s=timeout_s,
+        )
+        return await run(spec)
+
+    # ------------------------------------------------------------------ test
+
+    def _selection(self, select: list[str]) -> list[str]:
+        """Node ids (``path::name``) become arguments; bare names a ``-k`` expression."""
+        node_ids = [s for s in select if "::" in s or s.endswith(".py")]
+        names = [s for s in select if s not in node_ids]
+        if node_ids and names:
+            raise ValueError(
+                "select mixes pytest node ids (path::name) and bare test names; use one kind"
+            )
+        for name in names:
+            if not _BARE_NAME.fullmatch(name):
+                raise ValueError(
+                    f"select entry {name!r} is neither a node id (path/test_x.py::test_y) "
+                    "nor a plain test name"
+                )
+        for node in node_ids:
+            path = node.split("::", 1)[0]
+            if path.startswith("/") or ".." in Path(path).parts:
+                raise ValueError(
+                    f"select entry {node!r}: the file part must be relative to the project, "
+                    "without '..'"
+                )
+        if names:
+            return ["-k", " or ".join(names)]
+        return ["--", *node_ids]
+
+    async def test(
+        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+    ) -> tuple[list[TestCase], SandboxResult]:
+        python = self._need_python()
+        if dist_version(self.runtime, "pytest") is None and python != str(SYSTEM_PYTHON):
+            raise ToolchainMissing(
+                f"pytest is not installed in {self.runtime}; pip install pytest into it"
+            )
+        proj = common.project_dir(project, target, self.project_markers)
+        selection = self._selection(select)
+        where = common.inside(proj, target)
+        argv = [
+            python,
+            "-B",
+            "-s",
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={common.PROJECT}",
+            f"--junitxml={JUNIT}",
+            "-o",
+            "junit_family=xunit1",
+            "--color=no",
+            "--tb=short",
+            "-q",
+            "-rfE",
+        ]
+        if selection[0] == "-k":
+            argv += [*selection, "--", where]
+        elif len(selection) > 1:
+            argv += selection
+        else:
+            argv += ["--", where]
+        spec = SandboxSpec(
+            argv=argv,
+            binds=[common.project_bind(proj)],
+            env={"PYTHONDONTWRITEBYTECODE": "1"},
+            cwd=common.PROJECT,
+            timeout_s=timeout_s,
+            collect=[JUNIT],
+        )
+        result = await run(spec)
+        report = result.files.get(JUNIT)
+        cases = parse_junit(report, proj) if report else []
+        return cases, result
+
+    # ------------------------------------------------------------------ review
+
+    async def review(
+        self, run: Run, project: Path, target: Path, timeout_s: float
+    ) -> tuple[list[Finding], list[str]]:
+        proj = common.project_dir(project, target, self.project_markers)
+        where = common.inside(proj, target)
+        ruff = find_program(self.runtime, "ruff")
+        bandit = find_program(self.runtime, "bandit")
+        skipped = [name for name, path in (("ruff", ruff), ("bandit", bandit)) if path is None]
+        jobs = []
+        if ruff:
+            jobs.append(self._ruff(run, ruff, proj, where, timeout_s))
+        if bandit:
+            jobs.append(self._bandit(run, bandit, proj, where, timeout_s))
+        findings: list[Finding] = []
+        for found in await asyncio.gather(*jobs):
+            findings.extend(found)
+        findings.sort(key=lambda f: (f.file, f.line, f.column, f.tool, f.rule))
+        return findings, skipped
+
+    def _lint_spec(self, argv: list[str], proj: Path, timeout_s: float) -> SandboxSpec:
+        return SandboxSpec(
+            argv=argv, binds=[common.project_bind(proj)], cwd=common.PROJECT, timeout_s=timeout_s
+        )
+
+    async def _ruff(
+        self, run: Run, ruff: str, proj: Path, where: str, timeout_s: float
+    ) -> list[Finding]:
+        argv = [
+            ruff,
+            "check",
+            "--output-format=json",
+            "--no-cache",
+            "--exit-zero",
+            "--extend-select=B",
+            "--",
+            where,
+        ]
+        result = await run(self._lint_spec(argv, proj, timeout_s))
+        return parse_ruff(result)
+
+    async def _bandit(
+        self, run: Run, bandit: str, proj: Path, where: str, timeout_s: float
+    ) -> list[Finding]:
+        # B101 (assert) fires on every pytest test: noise, not a finding.
+        argv = [bandit, "-f", "json", "-q", "-s", "B101", "-r", where]
+        result = await run(self._lint_spec(argv, proj, timeout_s))
+        return parse_bandit(result)
+
+
+# ---------------------------------------------------------------------- parsers
+
+
+def _lint_failure(tool: str, result: SandboxResult) -> Finding:
+    what = "timed out" if result.timed_out else f"exited {result.exit_code}"
+    detail = common.text(result.stderr or result.stdout).strip().splitlines()
+    return Finding(
+        tool,
+        "tool-failure",
+        "error",
+        "",
+        0,
+        0,
+        f"{tool} {what}: {detail[-1] if detail else 'no output'}",
+    )
+
+
+def parse_ruff(result: SandboxResult) -> list[Finding]:
+    try:
+        items = json.loads(result.stdout or b"[]")
+    except ValueError:
+        return [_lint_failure("ruff", result)]
+    if result.exit_code not in (0, None) and not items:
+        return [_lint_failure("ruff", result)]
+    findings = []
+    for item in items:
+        code = item.get("code")
+        location = item.get("location") or {}
+        findings.append(
+            Finding(
+                tool="ruff",
+                rule=code or "syntax-error",
+                severity="error" if code is None or code.startswith(("E9", "F8")) else "warning",
+                file=common.relative(item.get("filename", "")),
+                line=int(location.get("row", 0)),
+                column=int(location.get("column", 0)),
+                message=item.get("message", ""),
+            )
+        )
+    return findings
+
+
+_BANDIT_SEVERITY = {"HIGH": "error", "MEDIUM": "warning", "LOW": "info"}
+
+
+def parse_bandit(result: SandboxResult) -> list[Finding]:
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        return [_lint_failure("bandit", result)]
+    findings = [
+        Finding(
+            tool="bandit",
+            rule=f"{item.get('test_id', '')} {item.get('test_name', '')}".strip(),
+            severity=_BANDIT_SEVERITY.get(item.get("issue_severity", ""), "warning"),
+            file=common.relative(item.get("filename", "")),
+            line=int(item.get("line_number", 0)),
+            column=int(item.get("col_offset", 0)) + 1,
+            message=item.get("issue_text", ""),
+        )
+        for item in report.get("results", [])
+    ]
+    for error in report.get("errors", []):
+        findings.append(
+            Finding(
+                "bandit",
+                "parse-error",
+                "error",
+                common.relative(error.get("filename", "")),
+                0,
+                0,
+                error.get("reason", "could not parse"),
+            )
+        )
+    return findings
+
+
+def _node_id(classname: str, name: str, project: Path) -> str:
+    """JUnit's dotted ``classname`` back to a pytest node id (``tests/test_a.py::Cls::name``)
+    by finding the module file in the project, so the id can be passed back as ``select``."""
+    parts = classname.split(".") if classname else []
+    for cut in range(len(parts), 0, -1):
+        module = Path(*parts[:cut]).with_suffix(".py")
+        if (project / module).is_file():
+            return "::".join([module.as_posix(), *parts[cut:], name])
+    return "::".join([*parts, name]) if parts else name
+
+
+def parse_junit(report: bytes, project: Path) -> list[TestCase]:
+    try:
+        root = ET.fromstring(report)  # noqa: S314 - written by pytest in our sandbox
+    except ET.ParseError:
+        return []
+    cases = []
+    for case in root.iter("testcase"):
+        outcome, message = "passed", None
+        for child in case:
+            if child.tag in ("failure", "error", "skipped"):
+                outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[child.tag]
+                body = (child.text or "").strip()
+                message = child.get("message") or body
+                if child.tag != "skipped" and body:
+                    message = body
+                break
+        cases.append(
+            TestCase(
+                name=_node_id(case.get("classname", ""), case.get("name", ""), project),
+                outcome=outcome,
+                duration_ms=round(float(case.get("time", "0") or 0) * 1000, 3),
+                message=common.clip(message) if message else None,
+            )
+        )
+    return cases

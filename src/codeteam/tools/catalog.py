@@ -1,0 +1,99 @@
+"""The built-in tools with the descriptions a model reads to choose and call them.
+
+On the ``tools/list`` path: the tool modules import nothing heavy at module level.
+"""
+
+from __future__ import annotations
+
+from codeteam.tools.base import Annotations, ToolSpec
+
+EXECUTE = """Run a complete program in an isolated sandbox and return how it ended.
+Python: a script run with python3 (the sandbox runtime has pytest; no network, no pip install).
+Go: a single file with `package main` and `func main()`, standard library only; it is
+compiled, then run. The code has no network, a private writable /work and /tmp, and limits on
+CPU, memory, processes and file size; the wall-clock timeout defaults to 30 s.
+Returns status (ok | error: non-zero exit or compile error | timeout | killed: a limit, named
+in `limit`), exit_code, signal, stdout and stderr (each capped at 64 KiB, head and tail kept,
+`truncated` says so) and duration_ms."""
+
+RUN_TESTS = """Run the tests of a project in the workspace: pytest for Python, `go test` for Go
+(a Go module with go.mod). `path` is a test file or directory relative to the workspace root;
+the language is detected from it unless given. `select` limits the run to named tests: pytest
+node ids (tests/test_x.py::test_y) or plain test names (test_y; Go: TestY, or dir::TestY for one
+package). Tests run sandboxed on a read-only view of the project with a writable /tmp, no
+network. Returns status (ok only when every selected test passed; failed; error: could not
+compile/collect; no_tests; timeout; killed), counts, and one entry per test (name, outcome
+passed|failed|error|skipped, duration_ms, message with the failure output), plus the runner's
+capped output."""
+
+CODE_REVIEW = """Lint code and report findings. Give exactly one of `code` (a snippet;
+`language` required) or `path` (a file or directory in the workspace). Python: ruff and bandit;
+Go: gofmt and go vet (staticcheck and gosec when installed). Linters run sandboxed and never
+modify files. Returns findings (tool, rule, severity error|warning|info, file, line, column,
+message), `clean` (true when there are none — an explicit "looks clean" answer), the linters
+that ran and those skipped because they are not installed."""
+
+READ_FILE = """Read a text file in the workspace. `path` is relative to the workspace root.
+Returns its lines from `offset` (0-based, default 0), at most `limit` lines and 256 KiB;
+`truncated` and `total_lines` say whether more follow. Binary files are refused."""
+
+WRITE_FILE = """Create or replace a text file in the workspace with `content` (whole file,
+UTF-8, up to 1 MiB). Parent directories are created. The write is atomic: readers see the old
+or the new file, never a mix. Paths outside the workspace roots are refused."""
+
+LIST_FILES = """List files under a workspace directory (default: the workspace root),
+recursively, skipping .git, caches and virtualenvs; `pattern` filters with a glob on the
+relative path or name (*.py, src/*.go). Returns entries (path, type file|dir|symlink, size),
+at most 1000."""
+
+LIST_TOOLCHAINS = """List the languages this server can run and their tools (interpreters,
+compilers, test runners, linters) with versions, and how to install whatever is missing."""
+
+
+def builtin_tools() -> list[ToolSpec]:
+    from codeteam.tools.execute import execute_code
+    from codeteam.tools.files import list_files, read_file, write_file
+    from codeteam.tools.review import code_review
+    from codeteam.tools.tests import run_tests
+    from codeteam.tools.toolchains_tool import list_toolchains
+
+    def spec(fn: object, description: str, annotations: Annotations) -> ToolSpec:
+        return ToolSpec.from_function(fn, description=description, annotations=annotations)  # type: ignore[arg-type]
+
+    return [
+        spec(
+            execute_code,
+            EXECUTE,
+            Annotations("Execute code", read_only=True, destructive=False, idempotent=False),
+        ),
+        spec(
+            run_tests,
+            RUN_TESTS,
+            Annotations("Run tests", read_only=True, destructive=False, idempotent=True),
+        ),
+        spec(
+            code_review,
+            CODE_REVIEW,
+            Annotations("Review code", read_only=True, destructive=False, idempotent=True),
+        ),
+        spec(
+            read_file,
+            READ_FILE,
+            Annotations("Read a file", read_only=True, destructive=False, idempotent=True),
+        ),
+        spec(
+            write_file,
+            WRITE_FILE,
+            Annotations("Write a file", read_only=False, destructive=True, idempotent=True),
+        ),
+        spec(
+            list_files,
+            LIST_FILES,
+            Annotations("List files", read_only=True, destructive=False, idempotent=True),
+        ),
+        spec(
+            list_toolchains,
+            LIST_TOOLCHAINS,
+            Annotations("List toolchains", read_only=True, destructive=False, idempotent=True),
+        ),
+    ]

@@ -1,0 +1,121 @@
+"""``code_review``: run the language's linters (sandboxed) on a snippet or a workspace path
+and report their findings, or say explicitly that there were none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+from codeteam.toolchains.base import Finding
+from codeteam.tools.base import Doc, ToolContext, ToolError
+
+
+@dataclass
+class ReviewResult:
+    status: Annotated[
+        Literal["ok", "error"],
+        Doc("ok: the linters ran (findings or not); error: a linter itself failed"),
+    ]
+    language: str
+    clean: Annotated[bool, Doc("true when no linter reported anything")]
+    findings: list[Finding] = field(default_factory=list)
+    tools_run: list[str] = field(default_factory=list)
+    skipped_tools: Annotated[list[str], Doc("linters not installed (see list_toolchains)")] = field(
+        default_factory=list
+    )
+    summary: str = ""
+
+    def render(self) -> str:
+        lines = [self.summary]
+        for f in self.findings:
+            where = f"{f.file}:{f.line}:{f.column}" if f.file else "(no file)"
+            lines.append(f"  {where}: {f.severity} [{f.tool} {f.rule}] {f.message}")
+        return "\n".join(lines)
+
+
+_TOOLS = {"python": ["ruff", "bandit"], "go": ["gofmt", "go vet", "staticcheck", "gosec"]}
+
+
+def _summary(language: str, findings: list[Finding], ran: list[str], skipped: list[str]) -> str:
+    tools = ", ".join(ran) or "no linters"
+    text = (
+        f"no findings from {tools}: the code looks clean"
+        if not findings
+        else f"{len(findings)} finding{'s' * (len(findings) != 1)} from {tools}"
+    )
+    if skipped:
+        text += f" (not installed: {', '.join(skipped)})"
+    return f"{language}: {text}"
+
+
+async def code_review(
+    ctx: ToolContext,
+    code: Annotated[str | None, Doc("source to review (give this or path, not both)")] = None,
+    path: Annotated[
+        str | None, Doc("a file or directory in the workspace to review (give this or code)")
+    ] = None,
+    language: Annotated[
+        str | None, Doc("python or go; required with code, detected from path otherwise")
+    ] = None,
+) -> ReviewResult:
+    import tempfile
+
+    from codeteam.toolchains.base import ToolchainMissing
+    from codeteam.tools.paths import confine
+    from codeteam.tools.progress import ticking
+    from codeteam.tools.services import missing
+
+    settings = ctx.settings
+    if (code is None) == (path is None):
+        raise ToolError("give exactly one of code or path")
+    services = ctx.services
+    run = services.runner()
+    try:
+        if code is not None:
+            if language is None:
+                raise ToolError("language is required with code: python or go")
+            if not code.strip():
+                raise ToolError("code is empty; pass the source text to review")
+            if len(code.encode("utf-8")) > settings.max_code_bytes:
+                raise ToolError(f"code is over the {settings.max_code_bytes}-byte limit")
+            toolchain = services.toolchain(language)
+            with tempfile.TemporaryDirectory(prefix="codeteam-review-") as tmp:
+                folder = Path(tmp)
+                folder.chmod(0o755)  # the sandbox's unprivileged uid must read it
+                files = toolchain.snippet(code)
+                for name, data in files.items():
+                    (folder / name).write_bytes(data)
+                    (folder / name).chmod(0o644)
+                main = folder / next(iter(files))
+                async with ticking(ctx, f"reviewing {language} code"):
+                    findings, skipped = await toolchain.review(
+                        run, folder, main, settings.max_timeout_s
+                    )
+        else:
+            assert path is not None
+            target = confine(settings.roots, path)
+            if language is None:
+                language = services.toolchains.for_path(target.root, target.path)
+                if language is None:
+                    raise ToolError(f"cannot tell the language of {path!r}; pass language")
+            toolchain = services.toolchain(language)
+            async with ticking(ctx, f"reviewing {path}"):
+                findings, skipped = await toolchain.review(
+                    run, target.root, target.path, settings.max_timeout_s
+                )
+    except ToolchainMissing as exc:
+        raise missing(exc) from None
+    except ValueError as exc:
+        raise ToolError(str(exc)) from None
+    ran = [t for t in _TOOLS.get(language, []) if t not in skipped]
+    failed = any(f.rule == "tool-failure" for f in findings)
+    return ReviewResult(
+        status="error" if failed else "ok",
+        language=language,
+        clean=not findings,
+        findings=findings,
+        tools_run=ran,
+        skipped_tools=skipped,
+        summary=_summary(language, findings, ran, skipped),
+    )

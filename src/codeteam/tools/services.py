@@ -1,0 +1,87 @@
+"""The server's long-lived parts the tools share: the sandbox and the toolchain registry.
+
+Created on the first tool call, never at start-up; creating it does no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codeteam.config import Settings
+from codeteam.sandbox.spec import Limits, SandboxResult, SandboxSpec, SandboxUnavailable
+from codeteam.toolchains import Registry, UnknownLanguage
+from codeteam.toolchains.base import Toolchain, ToolchainMissing
+from codeteam.tools.base import ToolError
+
+if TYPE_CHECKING:
+    from codeteam.sandbox import Sandbox
+
+
+BUILD_MEMORY_BYTES = 2 << 30
+
+
+def limits_from(settings: Settings) -> Limits:
+    return Limits(
+        cpu_s=settings.cpu_s,
+        memory_bytes=settings.memory_bytes,
+        processes=settings.processes,
+        file_size_bytes=settings.file_size_bytes,
+        open_files=settings.open_files,
+        tmpfs_bytes=settings.tmpfs_bytes,
+    )
+
+
+@dataclass
+class SandboxRunner:
+    """The :class:`codeteam.toolchains.base.Run` the toolchains get: every spec runs with
+    the server's limits and output cap, and an unusable sandbox becomes a tool error."""
+
+    sandbox: Sandbox
+    limits: Limits
+    output_cap: int
+
+    async def __call__(self, spec: SandboxSpec) -> SandboxResult:
+        limits = self.limits
+        if spec.role == "build":  # compilers reserve much address space; user code never runs
+            limits = replace(limits, memory_bytes=max(limits.memory_bytes, BUILD_MEMORY_BYTES))
+        try:
+            return await self.sandbox.run(replace(spec, limits=limits, output_cap=self.output_cap))
+        except SandboxUnavailable as exc:
+            raise ToolError(str(exc), "unavailable") from None
+
+    def cache_dir(self, name: str) -> Path:
+        return self.sandbox.cache_dir(name)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sandbox: Sandbox
+    toolchains: Registry
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        from codeteam.sandbox import Sandbox
+
+        return cls(settings, Sandbox.from_settings(settings), Registry(settings.runtime))
+
+    def runner(self) -> SandboxRunner:
+        return SandboxRunner(
+            self.sandbox, limits_from(self.settings), self.settings.output_cap_bytes
+        )
+
+    def toolchain(self, language: str) -> Toolchain:
+        """The toolchain for ``language``, or a :class:`ToolError` saying what exists."""
+        try:
+            return self.toolchains.get(language)
+        except UnknownLanguage as exc:
+            raise ToolError(str(exc)) from None
+
+    async def aclose(self) -> None:
+        await self.sandbox.aclose()
+
+
+def missing(exc: ToolchainMissing) -> ToolError:
+    return ToolError(str(exc), "unavailable")
