@@ -107,7 +107,7 @@ async def test_every_tool_in_both_languages(
         assert "two and two" in by_name["test_wrong"]["message"]
         assert by_name["test_skipped"]["outcome"] == "skipped"
 
-        r = await client.call_tool("run_tests", {"path": "pyproj", "select": ["test_calc.py::test_adds"]})
+        r = await client.call_tool("run_tests", {"path": "pyproj", "select": [by_name["test_adds"]["name"]]})
         s = structured(r)
         assert s["status"] == "ok" and s["passed"] == 1 and s["failed"] == 0
 
@@ -147,5 +147,5 @@ async def test_every_tool_in_both_languages(
 
         r = await client.call_tool("list_toolchains", {})
         s = structured(r)
-        langs = {t["language"]: t for t in s["toolchains"]}
+        langs = {t["language"]: t for t in s["languages"]}
         assert langs["python"]["available"] and langs["go"]["available"]

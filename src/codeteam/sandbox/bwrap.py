@@ -17,17 +17,17 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeteam.sandbox.limits import prlimit_argv
 from codeteam.sandbox.prepare import TMP, WORK, build_env, check_file_name, unreachable_by
-from codeteam.sandbox.runner import Launch
+from codeteam.sandbox.runner import SETPRIV, Launch
 from codeteam.sandbox.spec import SandboxSpec
 
 BWRAP = "/usr/bin/bwrap"
 UNSHARE = "/usr/bin/unshare"
-SETPRIV = "/usr/bin/setpriv"
 
 #: Bind sources the sandbox uid cannot reach (a project under /root, pytest's 0700 tmp
 #: dirs) are bind-mounted here first, by root, in a private mount namespace that only this
@@ -157,13 +157,20 @@ def prepare(
     gid: int,
     switch_user: bool,
     runtime: Path | None,
+    pass_fds: Sequence[int] = (),
 ) -> Prepared:
-    """Build the bubblewrap invocation; the caller must :meth:`Prepared.close` it."""
+    """Build the bubblewrap invocation; the caller must :meth:`Prepared.close` it.
+
+    ``pass_fds`` reach the sandboxed command under the same numbers; the returned
+    :class:`Prepared` owns them from now on (closes them once the tree is spawned).
+    """
     env = build_env(spec)
     info_r, info_w = os.pipe()
     os.set_blocking(info_r, False)
     prepared = Prepared(
-        launch=Launch(argv=(), env=env, cwd="/"), info_fd=info_r, _child_fds=[info_w]
+        launch=Launch(argv=(), env=env, cwd="/"),
+        info_fd=info_r,
+        _child_fds=[info_w, *pass_fds],
     )
     try:
         argv = _argv(spec, prepared, uid=uid, gid=gid, switch_user=switch_user, runtime=runtime)

@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from codeteam.sandbox.output import CappedBuffer
 from codeteam.sandbox.spec import LimitName
+
+SETPRIV = "/usr/bin/setpriv"
 
 #: A run that writes this many times the cap is killed (limit ``output``); up to then the
 #: excess is read and dropped, so a chatty program still finishes normally.
@@ -53,6 +55,7 @@ class Supervisor:
         self._kill_tree = kill_tree
         self._killed_for: LimitName | None = None
         self.pid: int | None = None
+        self._proc: asyncio.subprocess.Process | None = None
 
     def stop(self, reason: LimitName) -> None:
         if self._killed_for is None:
@@ -68,15 +71,25 @@ class Supervisor:
         output_cap: int,
         on_spawn: Callable[[int], None],
     ) -> Outcome:
-        """Run to completion or until a limit; re-raises cancellation after killing."""
+        """Spawn, then :meth:`supervise`; re-raises cancellation after killing."""
+        await self.spawn(stdin_pipe=bool(stdin), on_spawn=on_spawn)
+        return await self.supervise(stdin=stdin, timeout_s=timeout_s, output_cap=output_cap)
+
+    async def spawn(self, *, stdin_pipe: bool, on_spawn: Callable[[int], None]) -> None:
+        """Start the tree (a pooled sandbox is spawned long before it is supervised)."""
         launch = self._launch
+        argv = list(launch.argv)
         extra: dict[str, object] = {}
         if launch.user is not None:
-            extra = {"user": launch.user, "group": launch.group, "extra_groups": []}
-        started = time.perf_counter()
-        proc = await asyncio.create_subprocess_exec(
-            *launch.argv,
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            if _loop_switches_users():
+                extra = {"user": launch.user, "group": launch.group, "extra_groups": []}
+            else:  # uvloop's spawn has no user/group: drop privileges with setpriv instead
+                gid = launch.user if launch.group is None else launch.group
+                ids = ["--reuid", str(launch.user), "--regid", str(gid), "--clear-groups"]
+                argv = [SETPRIV, *ids, "--", *argv]
+        self._proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(launch.env),
@@ -85,10 +98,31 @@ class Supervisor:
             start_new_session=True,
             **extra,  # type: ignore[arg-type]
         )
-        self.pid = proc.pid
-        on_spawn(proc.pid)
+        self.pid = self._proc.pid
+        on_spawn(self._proc.pid)
         if self._killed_for is not None:
-            self._kill_tree(proc.pid)
+            self._kill_tree(self._proc.pid)
+
+    @property
+    def exited(self) -> bool:
+        return self._proc is not None and self._proc.returncode is not None
+
+    async def supervise(
+        self,
+        *,
+        stdin: bytes,
+        timeout_s: float,
+        output_cap: int,
+        dispatch: Callable[[], Awaitable[None]] | None = None,
+    ) -> Outcome:
+        """Feed stdin, drain, and wait, all within ``timeout_s`` counted from now.
+
+        ``dispatch`` (a pooled sandbox's program hand-over) is awaited first, inside the
+        wall clock. Re-raises cancellation after killing the tree.
+        """
+        proc = self._proc
+        assert proc is not None, "spawn() first"
+        started = time.perf_counter()
         out, err = CappedBuffer(output_cap), CappedBuffer(output_cap)
         flood_at = FLOOD_FACTOR * max(output_cap, _CHUNK)
 
@@ -100,6 +134,9 @@ class Supervisor:
                     self.stop("output")
 
         async def feed() -> None:
+            if dispatch is not None:
+                with contextlib.suppress(OSError):
+                    await dispatch()
             if proc.stdin is None:
                 return
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -144,3 +181,8 @@ async def _settle(task: asyncio.Future[int], proc: asyncio.subprocess.Process) -
     except TimeoutError:
         task.cancel()
         return proc.returncode if proc.returncode is not None else -9
+
+
+def _loop_switches_users() -> bool:
+    """asyncio's own loop spawns through subprocess.Popen, which can set uid/gid/groups."""
+    return not type(asyncio.get_running_loop()).__module__.startswith("uvloop")
