@@ -51,7 +51,7 @@ class Settings:
     unsafe_no_sandbox: bool = False
     runtime: Path = DEFAULT_RUNTIME
     sandbox_uid_base: int = 61000
-    state_dir: Path = Path("/var/tmp/codeteam")
+    state_dir: Path = Path("/var/tmp/codeteam")  # noqa: S108 - root-owned; survives reboots
     pool_size: int = 2
 
     def __post_init__(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +23,7 @@ def test_two_leases_with_the_same_base_get_disjoint_uids(tmp_path: Path) -> None
 
 def test_a_dead_servers_uids_are_free_again(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [os.path.realpath(sys.executable), "-c",
+        [sys.executable, "-c",
          "import sys, pathlib; from codeteam.sandbox.uids import UidLease; "
          f"l = UidLease(pathlib.Path({str(tmp_path)!r}), 70000, 3); print(l.uids, flush=True); "
          "sys.stdin.read()"],

@@ -7,13 +7,17 @@ When the server is root, code never runs as root: a ``run`` call takes one of
 ``max_concurrency`` slots and runs as host uid ``sandbox_uid_base + slot`` (so
 RLIMIT_NPROC is per call: one call's fork bomb cannot starve another), the ``build`` role
 runs as ``sandbox_uid_base - 1``, the owner of :meth:`Sandbox.cache_dir`. As another user,
-code runs as that user. Module import stays light (the serving path imports this).
+code runs as that user. :meth:`Sandbox.run_python` may use a pre-started sandbox of the
+pool (:mod:`codeteam.sandbox.pool`). Module import stays light (the serving path imports
+this).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +33,8 @@ from codeteam.sandbox.spec import (
 if TYPE_CHECKING:
     import asyncio
 
+    from codeteam.sandbox import bwrap, unsafe
+    from codeteam.sandbox.pool import Pool
     from codeteam.sandbox.runner import Outcome, Supervisor
     from codeteam.sandbox.uids import UidLease
 
@@ -36,6 +42,17 @@ __all__ = ["Bind", "Limits", "Sandbox", "SandboxResult", "SandboxSpec", "Sandbox
 
 _FIX = "or pass --unsafe-no-sandbox on a development machine only"
 _warned_unsafe = False
+
+
+@dataclass
+class Tree:
+    """One prepared sandbox process tree in a slot, spawned by ``supervisor``."""
+
+    spec: SandboxSpec
+    slot: int
+    prepared: bwrap.Prepared | unsafe.UnsafePrepared
+    supervisor: Supervisor
+    on_spawn: Callable[[int], None]
 
 
 class Sandbox:
@@ -50,6 +67,7 @@ class Sandbox:
         self._verdict: str | None = None  # None: not probed; "" ok; else why not
         self._running: dict[int, Supervisor] = {}  # launcher pid -> its supervisor
         self._lease: UidLease | None = None
+        self._pool: Pool | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sandbox:
@@ -95,6 +113,49 @@ class Sandbox:
         """Run ``spec`` in a free slot (waiting for one); see the module docstring."""
         import asyncio
 
+        await self._admit(spec)
+        slot = await self._acquire_slot()
+        try:
+            return await self._run_in_slot(spec, slot)
+        finally:
+            await asyncio.shield(self._free_slot(spec.role, slot))
+
+    async def run_python(
+        self,
+        code: bytes,
+        stdin: bytes = b"",
+        *,
+        timeout_s: float,
+        limits: Limits,
+        output_cap: int,
+        python: str,
+        env: Mapping[str, str] | None = None,
+    ) -> SandboxResult:
+        """Run ``code`` as ``python -I -B /work/main.py`` would, in a pre-started sandbox
+        when one is ready (see :mod:`codeteam.sandbox.pool`), else as a normal :meth:`run`."""
+        spec = SandboxSpec(
+            argv=[python, "-I", "-B", "/work/main.py"],
+            files={"main.py": code},
+            stdin=stdin,
+            timeout_s=timeout_s,
+            limits=limits,
+            output_cap=output_cap,
+            env=dict(env or {}),
+        )
+        if self._settings.pool_size <= 0 or self._settings.unsafe_no_sandbox:
+            return await self.run(spec)
+        if self._pool is None:
+            from codeteam.sandbox.pool import Pool
+
+            self._pool = Pool(self, self._settings.pool_size)
+        return await self._pool.run_python(spec, code)
+
+    # -- slots and trees (also used by the pool) --------------------------------------
+
+    async def _admit(self, spec: SandboxSpec) -> None:
+        """Refuse a bad spec or an unusable sandbox before taking a slot."""
+        import asyncio
+
         from codeteam.sandbox.prepare import check_spec
 
         check_spec(spec)
@@ -104,12 +165,28 @@ class Sandbox:
             await self._ensure_probed()
         if self._sem is None:
             self._sem = asyncio.Semaphore(self._settings.max_concurrency)
-        async with self._sem:
-            slot = self._free.pop(self._free.index(min(self._free)))
-            try:
-                return await self._run_in_slot(spec, slot)
-            finally:
-                await asyncio.shield(self._release(spec.role, slot))
+
+    async def _acquire_slot(self) -> int:
+        """Wait for a slot; idle pooled sandboxes give theirs up rather than make us wait."""
+        assert self._sem is not None
+        if self._sem.locked() and self._pool is not None:
+            self._pool.evict_one()
+        await self._sem.acquire()
+        return self._free.pop(self._free.index(min(self._free)))
+
+    async def _try_slot(self, keep_free: int) -> int | None:
+        """A slot now, if more than ``keep_free`` are free and nobody waits; else None."""
+        if self._sem is None or self._sem.locked() or len(self._free) <= keep_free:
+            return None
+        await self._sem.acquire()  # uncontended: returns without suspending
+        return self._free.pop(self._free.index(min(self._free)))
+
+    async def _free_slot(self, role: str, slot: int) -> None:
+        try:
+            await self._release(role, slot)
+        finally:
+            assert self._sem is not None
+            self._sem.release()
 
     async def _release(self, role: str, slot: int) -> None:
         from codeteam.sandbox import procs
@@ -120,6 +197,21 @@ class Sandbox:
         self._free.append(slot)
 
     async def _run_in_slot(self, spec: SandboxSpec, slot: int) -> SandboxResult:
+        tree = self._new_tree(spec, slot)
+        outcome: Outcome | None = None
+        try:
+            outcome = await tree.supervisor.run(
+                stdin=spec.stdin,
+                timeout_s=spec.timeout_s,
+                output_cap=spec.output_cap,
+                on_spawn=tree.on_spawn,
+            )
+        finally:
+            cpu_s, collected = await self._end_tree(tree, outcome)
+        return _result(outcome, cpu_s, spec, collected)
+
+    def _new_tree(self, spec: SandboxSpec, slot: int, pass_fds: Sequence[int] = ()) -> Tree:
+        """Prepare (not spawn) ``spec`` in ``slot``; ``pass_fds`` are handed to the tree."""
         from codeteam.sandbox import bwrap, procs, unsafe
         from codeteam.sandbox.runner import Supervisor
 
@@ -127,10 +219,16 @@ class Sandbox:
         uid, gid, switch = self._identity(spec.role, slot)
         prepared: bwrap.Prepared | unsafe.UnsafePrepared
         if self._settings.unsafe_no_sandbox:
+            assert not pass_fds, "the unsafe backend passes no extra descriptors"
             prepared = unsafe.prepare(spec, uid=uid, gid=gid, switch_user=switch)
         else:
             prepared = bwrap.prepare(
-                spec, uid=uid, gid=gid, switch_user=switch, runtime=self._settings.runtime
+                spec,
+                uid=uid,
+                gid=gid,
+                switch_user=switch,
+                runtime=self._settings.runtime,
+                pass_fds=pass_fds,
             )
         sweep_uid = uid if switch and spec.role == "run" else None
         unsafe_mode = self._settings.unsafe_no_sandbox
@@ -147,29 +245,29 @@ class Sandbox:
                     procs.kill(other)
 
         supervisor = Supervisor(prepared.launch, kill_tree)
-        outcome: Outcome | None = None
-        try:
 
-            def on_spawn(pid: int) -> None:
-                self._running[pid] = supervisor
-                prepared.spawned()
+        def on_spawn(pid: int) -> None:
+            self._running[pid] = supervisor
+            prepared.spawned()
 
-            outcome = await supervisor.run(
-                stdin=spec.stdin,
-                timeout_s=spec.timeout_s,
-                output_cap=spec.output_cap,
-                on_spawn=on_spawn,
-            )
-        finally:
-            if supervisor.pid is not None:
-                self._running.pop(supervisor.pid, None)
-            ns_pid = prepared.ns_pid()
-            cpu_s = await _settle_namespace(ns_pid)
-            collected = prepared.read_collected(spec.collect_cap) if outcome else {}
-            prepared.close()
-            if ns_pid is None or outcome is None or outcome.killed_for is not None:
-                procs.reap_stray_bwraps(set(self._running))  # killed: pid 1 may be orphaned
-        return _result(outcome, cpu_s, spec, collected)
+        return Tree(spec, slot, prepared, supervisor, on_spawn)
+
+    async def _end_tree(
+        self, tree: Tree, outcome: Outcome | None
+    ) -> tuple[float | None, dict[str, bytes]]:
+        """After the launcher is gone: settle the namespace, collect, free host resources."""
+        from codeteam.sandbox import procs
+
+        supervisor, prepared = tree.supervisor, tree.prepared
+        if supervisor.pid is not None:
+            self._running.pop(supervisor.pid, None)
+        ns_pid = prepared.ns_pid()
+        cpu_s = await _settle_namespace(ns_pid)
+        collected = prepared.read_collected(tree.spec.collect_cap) if outcome else {}
+        prepared.close()
+        if ns_pid is None or outcome is None or outcome.killed_for is not None:
+            procs.reap_stray_bwraps(set(self._running))  # killed: pid 1 may be orphaned
+        return cpu_s, collected
 
     async def _ensure_probed(self) -> None:
         import asyncio
@@ -208,6 +306,8 @@ class Sandbox:
         """Kill every tree still running (their runs end with limit ``cancelled``)."""
         from codeteam.sandbox import procs
 
+        if self._pool is not None:
+            await self._pool.aclose()
         for supervisor in list(self._running.values()):
             supervisor.stop("cancelled")
         procs.reap_stray_bwraps(set(self._running))

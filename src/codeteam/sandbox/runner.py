@@ -103,10 +103,6 @@ class Supervisor:
         if self._killed_for is not None:
             self._kill_tree(self._proc.pid)
 
-    @property
-    def exited(self) -> bool:
-        return self._proc is not None and self._proc.returncode is not None
-
     async def supervise(
         self,
         *,

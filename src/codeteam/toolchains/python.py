@@ -91,9 +91,16 @@ class PythonToolchain:
     # ------------------------------------------------------------------ execute
 
     async def execute(self, run: Run, code: str, stdin: bytes, timeout_s: float) -> SandboxResult:
+        python = self._need_python()
+        run_python = getattr(run, "run_python", None)
+        if run_python is not None:  # the server's sandbox: a pre-started one when ready
+            result: SandboxResult = await run_python(
+                self.snippet(code)["main.py"], stdin, python=python, timeout_s=timeout_s
+            )
+            return result
         # -I: no user site, no PYTHON* variables, no cwd on sys.path; -B: no .pyc writes.
         spec = SandboxSpec(
-            argv=[self._need_python(), "-I", "-B", "/work/main.py"],
+            argv=[python, "-I", "-B", "/work/main.py"],
             files=self.snippet(code),
             stdin=stdin,
             timeout_s=timeout_s,

@@ -51,6 +51,23 @@ class SandboxRunner:
         except SandboxUnavailable as exc:
             raise ToolError(str(exc), "unavailable") from None
 
+    async def run_python(
+        self, code: bytes, stdin: bytes, *, python: str, timeout_s: float
+    ) -> SandboxResult:
+        """``python -I -B /work/main.py`` of ``code``, in a pre-started sandbox when one is
+        ready (the Python toolchain's execute looks for this method)."""
+        try:
+            return await self.sandbox.run_python(
+                code,
+                stdin,
+                timeout_s=timeout_s,
+                limits=self.limits,
+                output_cap=self.output_cap,
+                python=python,
+            )
+        except SandboxUnavailable as exc:
+            raise ToolError(str(exc), "unavailable") from None
+
     def cache_dir(self, name: str) -> Path:
         return self.sandbox.cache_dir(name)
 

@@ -1,0 +1,310 @@
+"""A few pre-started Python sandboxes, so a call to run Python never waits for bubblewrap
+and the interpreter to start.
+
+Each pooled sandbox is an ordinary sandbox tree (same mounts, namespaces, rlimits and slot
+uid as :meth:`Sandbox.run`) whose command is the runtime's ``python -I -B`` running
+:data:`RUNNER`: it reports ready on a control socket, blocks reading the program from it,
+writes it to ``/work/main.py`` and runs it as ``__main__``, as ``python -I -B
+/work/main.py`` would. One sandbox serves exactly one call and is then torn down like any
+other run; nothing is shared between calls. The pool refills in the background.
+
+Slots: an idle pooled sandbox holds a slot (its uid). The pool takes one only when at
+least two are free and no call is waiting for one, and a call that finds every slot taken
+evicts an idle pooled sandbox before it queues, so the pool never makes a call wait.
+
+Lazy: nothing starts before the first :meth:`Pool.run_python` (the server's idle memory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeteam.sandbox import Sandbox, Tree, _result
+from codeteam.sandbox.runner import SETTLE_S, Outcome
+from codeteam.sandbox.spec import Limits, SandboxResult, SandboxSpec
+
+MAIN = "/work/main.py"
+
+#: The pooled sandbox's program (``python -I -B -c RUNNER <control fd>``). Fidelity to
+#: ``python -I -B /work/main.py``: same flags, sys.path, argv, orig_argv and ``__main__``
+#: globals; a program that does not compile is handed to a fresh exec of the interpreter
+#: (exact error text); SystemExit is Python's own; an uncaught exception goes through
+#: ``sys.excepthook`` without the runner's frame and exits 1 (KeyboardInterrupt: 130, as
+#: the SIGINT death bubblewrap reports). What remains: ``inspect.stack()`` shows two runner
+#: frames below the program's, and fd 0 is a pipe even when there is no input.
+RUNNER = """\
+def _codeteam_run(fd, path):
+    import os, sys
+    os.write(fd, b"R")
+    parts = []
+    while part := os.read(fd, 1 << 20):
+        parts.append(part)
+    os.close(fd)
+    source = b"".join(parts)
+    del parts
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    os.fchmod(out, 0o644)
+    view = memoryview(source)
+    while view:
+        view = view[os.write(out, view):]
+    del view
+    os.close(out)
+    sys.orig_argv[sys.orig_argv.index("-c"):] = [path]
+    sys.argv[:] = [path]
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except BaseException:
+        os.execv(sys.executable, sys.orig_argv)
+    del source
+    main = sys.modules["__main__"].__dict__
+    builtins = main["__builtins__"]
+    loader = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", path)
+    main.clear()
+    main.update(__name__="__main__", __doc__=None, __package__=None, __loader__=loader,
+                __spec__=None, __annotations__={}, __builtins__=builtins, __file__=path,
+                __cached__=None)
+    try:
+        exec(code, main)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        tb = exc.__traceback__.tb_next if exc.__traceback__ else None
+        exc.__traceback__ = tb
+        sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
+        sys.excepthook(type(exc), exc, tb)
+        raise SystemExit(130 if isinstance(exc, KeyboardInterrupt) else 1) from None
+import sys
+_codeteam_run(int(sys.argv[1]), "/work/main.py")
+"""
+
+#: Slots the pool leaves free for calls that arrive while it is full.
+KEEP_FREE = 1
+#: After a pooled sandbox fails to start, how long the pool waits before starting more.
+RETRY_PAUSE_S = 5.0
+
+
+@dataclass(frozen=True)
+class PoolKey:
+    """What a pooled sandbox is fixed to at start: a call can use it only if these match."""
+
+    python: str
+    limits: Limits
+    env: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, spec: SandboxSpec) -> PoolKey:
+        return cls(spec.argv[0], spec.limits, tuple(sorted(spec.env.items())))
+
+    def spec(self, control_fd: int) -> SandboxSpec:
+        argv = [self.python, "-I", "-B", "-c", RUNNER, str(control_fd)]
+        return SandboxSpec(argv=argv, env=dict(self.env), limits=self.limits)
+
+
+@dataclass(eq=False)
+class _Entry:
+    key: PoolKey
+    tree: Tree
+    control: socket.socket  # our end; the runner's is its fd ``control_fd``
+    ready: asyncio.Future[bool] = field(default_factory=asyncio.Future)
+    warming: asyncio.Task[None] | None = None
+
+    async def warm(self) -> None:
+        """Spawn the tree and wait for the runner's ready byte; ``ready`` says how it went."""
+        ok = False
+        try:
+            await self.tree.supervisor.spawn(stdin_pipe=True, on_spawn=self.tree.on_spawn)
+            loop = asyncio.get_running_loop()
+            ok = await loop.sock_recv(self.control, 1) == b"R"
+        except Exception:  # noqa: S110 - the call falls back to a normal run, which reports
+            pass
+        finally:
+            if not self.ready.done():
+                self.ready.set_result(ok)
+
+    async def dispatch(self, code: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.sock_sendall(self.control, code)
+        self.control.shutdown(socket.SHUT_WR)
+
+
+class Pool:
+    """Pre-started sandboxes for :meth:`Sandbox.run_python`; one per :class:`Sandbox`."""
+
+    def __init__(self, sandbox: Sandbox, size: int) -> None:
+        self._sandbox = sandbox
+        self._size = size
+        self._idle: list[_Entry] = []  # warming or ready, oldest first
+        self._key: PoolKey | None = None  # what the last call needed: what to refill with
+        self._filler: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._retry_at = 0.0  # monotonic time before which no sandbox is started
+        self.hits = 0  # calls served by a pooled sandbox
+        self.misses = 0  # calls that fell back to a normal run
+
+    @property
+    def idle(self) -> int:
+        """Pooled sandboxes started and not yet used (warming or ready)."""
+        return len(self._idle)
+
+    async def ready(self) -> int:
+        """Wait for the warming sandboxes; how many are ready now."""
+        await asyncio.gather(*(e.ready for e in list(self._idle)), return_exceptions=True)
+        return sum(1 for e in self._idle if e.ready.done() and e.ready.result())
+
+    async def run_python(self, spec: SandboxSpec, code: bytes) -> SandboxResult:
+        """Run ``spec`` (``python -I -B /work/main.py`` of ``code``) in a pooled sandbox
+        when one matches, else as a normal run; either way the pool is topped up."""
+        await self._sandbox._admit(spec)
+        key = PoolKey.of(spec)
+        self._key = key
+        for stale in [e for e in self._idle if e.key != key]:
+            self._evict(stale)
+        entry = self._idle.pop(0) if self._idle else None
+        if entry is None:
+            self._top_up()  # else once the program is handed over: spawning blocks us ~1 ms
+        try:
+            if entry is not None and await self._await_ready(entry):
+                self.hits += 1
+                return await self._run_in(entry, spec, code)
+            self.misses += 1
+            return await self._sandbox.run(spec)
+        finally:
+            self._top_up()
+
+    async def _await_ready(self, entry: _Entry) -> bool:
+        """Whether ``entry`` came up; a dead one (or a cancel meanwhile) discards it."""
+        ok = False
+        try:
+            ok = await asyncio.shield(entry.ready)
+        finally:
+            if not ok:
+                self._spawn_task(self._discard(entry))
+        return ok
+
+    async def _run_in(self, entry: _Entry, spec: SandboxSpec, code: bytes) -> SandboxResult:
+        sandbox, tree = self._sandbox, entry.tree
+        outcome: Outcome | None = None
+        try:
+            outcome = await tree.supervisor.supervise(
+                stdin=spec.stdin,
+                timeout_s=spec.timeout_s,
+                output_cap=spec.output_cap,
+                dispatch=lambda: self._dispatch(entry, code),
+            )
+        finally:
+            entry.control.close()
+            cpu_s, _ = await sandbox._end_tree(tree, outcome)
+            await asyncio.shield(sandbox._free_slot("run", tree.slot))
+        return _result(outcome, cpu_s, spec, {})
+
+    async def _dispatch(self, entry: _Entry, code: bytes) -> None:
+        try:
+            await entry.dispatch(code)
+        finally:
+            self._top_up()
+
+    # -- filling and emptying ----------------------------------------------------------
+
+    def _top_up(self) -> None:
+        if not self._wanted():
+            return
+        if self._filler is None or self._filler.done():
+            self._filler = asyncio.ensure_future(self._fill())
+
+    async def _fill(self) -> None:
+        """Start sandboxes until the pool is full; they warm up in parallel."""
+        while self._wanted():
+            slot = await self._sandbox._try_slot(KEEP_FREE)
+            if slot is None:
+                return  # busy: the next call that finishes tops up again
+            assert self._key is not None
+            entry = self._start(self._key, slot)
+            self._idle.append(entry)
+            assert entry.warming is not None
+            await asyncio.wait([entry.warming], timeout=0)  # let its spawn begin first
+
+    def _wanted(self) -> bool:
+        return (
+            not self._closed
+            and self._key is not None
+            and len(self._idle) < self._size
+            and time.monotonic() >= self._retry_at
+        )
+
+    def _warmed(self, entry: _Entry) -> None:
+        """A sandbox that did not come up is discarded, and refills pause for a while so a
+        broken runtime costs one failed start per pause, not a loop (calls fall back)."""
+        if entry.ready.result() or entry not in self._idle:
+            return
+        self._retry_at = time.monotonic() + RETRY_PAUSE_S
+        self._evict(entry)
+
+    def _start(self, key: PoolKey, slot: int) -> _Entry:
+        parent, child = socket.socketpair()
+        parent.setblocking(False)
+        try:
+            tree = self._sandbox._new_tree(
+                key.spec(child.fileno()), slot, pass_fds=[child.fileno()]
+            )
+        except BaseException:
+            parent.close()
+            child.close()
+            self._spawn_task(self._sandbox._free_slot("run", slot))
+            raise
+        child.detach()  # the tree's Prepared owns that descriptor now
+        entry = _Entry(key, tree, parent)
+        entry.warming = asyncio.ensure_future(entry.warm())
+        entry.warming.add_done_callback(lambda _: self._warmed(entry))
+        return entry
+
+    def evict_one(self) -> bool:
+        """Give an idle pooled sandbox's slot back (a call is waiting for one)."""
+        if not self._idle:
+            return False
+        self._evict(self._idle[-1])
+        return True
+
+    def _evict(self, entry: _Entry) -> None:
+        self._idle.remove(entry)
+        self._spawn_task(self._discard(entry))
+
+    async def _discard(self, entry: _Entry) -> None:
+        """Kill an unused pooled sandbox and free everything it held, its slot last."""
+        tree = entry.tree
+        tree.supervisor.stop("cancelled")
+        outcome: Outcome | None = None
+        try:
+            if entry.warming is not None:
+                await asyncio.wait([entry.warming])
+            if tree.supervisor.pid is not None:
+                outcome = await tree.supervisor.supervise(
+                    stdin=b"", timeout_s=SETTLE_S, output_cap=0
+                )
+        finally:
+            entry.control.close()
+            await self._sandbox._end_tree(tree, outcome)
+            await self._sandbox._free_slot("run", tree.slot)
+
+    def _spawn_task(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        """Discard every idle pooled sandbox and wait until all are gone."""
+        self._closed = True
+        if self._filler is not None:
+            self._filler.cancel()
+            with contextlib.suppress(BaseException):
+                await self._filler
+        for entry in list(self._idle):
+            self._evict(entry)
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

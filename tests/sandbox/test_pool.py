@@ -1,0 +1,325 @@
+"""The pool of pre-started Python sandboxes: a pooled call ends exactly as a fresh
+``python -I -B /work/main.py`` would, shares nothing with the call before it, is limited
+and killed like any run, and the pool starts lazily, refills, and yields its slots."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec
+from codeteam.sandbox.pool import Pool
+from tests.sandbox.conftest import PY, UID_BASE, make_settings, require_bwrap, zombie_children
+
+RUNTIME_PY = "/opt/codeteam/runtime/bin/python"
+PYTHON = RUNTIME_PY if os.path.exists(RUNTIME_PY) else PY
+#: Apart from the other sandbox tests' uids, in case both run at once.
+BASE = UID_BASE + 100
+SLOTS = 4
+
+
+async def pooled_sandbox(state_dir: Path, **kw: object) -> Sandbox:
+    require_bwrap()
+    kw.setdefault("max_concurrency", SLOTS)
+    kw.setdefault("pool_size", 2)
+    return Sandbox.from_settings(make_settings(state_dir, sandbox_uid_base=BASE, **kw))
+
+
+@pytest.fixture
+async def sandbox(state_dir: Path) -> AsyncIterator[Sandbox]:
+    sb = await pooled_sandbox(state_dir)
+    yield sb
+    await sb.aclose()
+
+
+async def run_python(sb: Sandbox, code: str, stdin: bytes = b"", **kw: float) -> SandboxResult:
+    return await sb.run_python(
+        code.encode(),
+        stdin,
+        timeout_s=kw.get("timeout_s", 20.0),
+        limits=Limits(),
+        output_cap=64 * 1024,
+        python=PYTHON,
+    )
+
+
+async def warm_pool(sb: Sandbox) -> Pool:
+    """A pool with every sandbox ready (the first call starts it)."""
+    if sb._pool is None:
+        await run_python(sb, "pass")
+    pool = sb._pool
+    assert pool is not None
+    for _ in range(100):
+        if await pool.ready() == 2:
+            return pool
+        await asyncio.sleep(0.02)
+    raise AssertionError("the pool never filled")
+
+
+async def pooled(sb: Sandbox, code: str, stdin: bytes = b"", **kw: float) -> SandboxResult:
+    """Run ``code`` and prove a pooled sandbox served it."""
+    pool = await warm_pool(sb)
+    hits = pool.hits
+    result = await run_python(sb, code, stdin, **kw)
+    assert pool.hits == hits + 1, "a pooled sandbox should have served this call"
+    return result
+
+
+async def fresh(sb: Sandbox, code: str, stdin: bytes = b"") -> SandboxResult:
+    spec = SandboxSpec(
+        argv=[PYTHON, "-I", "-B", "/work/main.py"], files={"main.py": code.encode()}, stdin=stdin
+    )
+    return await sb.run(spec)
+
+
+def ending(r: SandboxResult) -> tuple[object, ...]:
+    return (r.exit_code, r.signal, r.stdout, r.stderr, r.limit, r.timed_out, r.truncated)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def processes_with(marker: str) -> list[int]:
+    """Our sandbox uids' processes whose command line holds ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if not BASE <= os.stat(f"/proc/{entry}").st_uid < BASE + SLOTS:
+                    continue
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if marker.encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+FIDELITY = {
+    "ok output": "print('hello'); print('to err', file=__import__('sys').stderr)",
+    "stdin echo": "import sys\nprint(sys.stdin.read()[::-1])",
+    "sys.exit(3)": "import sys\nprint('before')\nsys.exit(3)",
+    "sys.exit(message)": "raise SystemExit('bye')",
+    "uncaught exception": "def f():\n    return 1 / 0\n\nprint('x')\nf()\n",
+    "keyboard interrupt": "raise KeyboardInterrupt",
+    "syntax error": "def broken(:\n    pass\n",
+    "name and file": "print(__name__, __file__)",
+    "main globals": (
+        "import sys\n"
+        "print(sorted(globals()), type(__loader__).__name__, __loader__.name, __loader__.path)\n"
+        "print(sys.argv, sys.orig_argv[1:], sys.path, sys.flags)\n"
+        "print(sorted(sys.modules))\n"
+    ),
+    "inspect and traceback": (
+        "import inspect, traceback\n"
+        "def f():\n    traceback.print_stack()\n    return inspect.getsource(f)\n"
+        "print(f())\nprint(inspect.getfile(f))\n"
+    ),
+    "atexit after an error": (
+        "import atexit\natexit.register(lambda: print('atexit ran'))\nraise ValueError('v')"
+    ),
+    "main file": "import os\nst = os.stat(__file__)\nprint(oct(st.st_mode), os.listdir('.'))",
+    "what the code can see": (
+        "import os, sys\n"
+        "print(sorted(os.listdir('/')), sorted(os.environ.items()), os.getcwd())\n"
+        "print([line for line in open('/proc/self/status') if line.startswith('Cap')])\n"
+        "print([line.split(':')[0].strip() for line in open('/proc/net/dev')][2:])\n"
+        "print(sys.stdin.isatty(), os.access('/usr', os.W_OK), os.path.exists('/root/.bashrc'))\n"
+        "import resource\n"
+        "print([resource.getrlimit(getattr(resource, n)) for n in\n"
+        "       ('RLIMIT_AS', 'RLIMIT_NPROC', 'RLIMIT_FSIZE', 'RLIMIT_NOFILE')])\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIDELITY)
+async def test_a_pooled_run_ends_exactly_as_a_fresh_interpreter(
+    sandbox: Sandbox, name: str
+) -> None:
+    code = FIDELITY[name]
+    want = await fresh(sandbox, code, b"abc")
+    got = await pooled(sandbox, code, b"abc")
+    if name == "inspect and traceback":  # only the outermost frames differ (the runner's)
+        assert got.stdout == want.stdout and got.exit_code == want.exit_code == 0
+        assert got.stderr.endswith(want.stderr.split(b"\n", 2)[2]), (got.stderr, want.stderr)
+        return
+    assert ending(got) == ending(want)
+
+
+async def test_an_uncaught_exception_points_at_main_py_not_the_runner(sandbox: Sandbox) -> None:
+    r = await pooled(sandbox, "def f():\n    raise ValueError('boom')\nf()\n")
+    assert r.exit_code == 1
+    lines = r.stderr.decode().splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[1] == '  File "/work/main.py", line 3, in <module>'
+    assert lines[-1] == "ValueError: boom"
+    assert "<string>" not in r.stderr.decode() and "_codeteam" not in r.stderr.decode()
+
+
+async def test_consecutive_pooled_calls_share_nothing(sandbox: Sandbox) -> None:
+    first = (
+        "import json, os\njson.MARK = 'first'\nopen('/tmp/left', 'w').write('x')\n"
+        "open('/work/left', 'w').write('x')\nos.environ['LEFT'] = '1'\nprint(os.getpid())"
+    )
+    second = (
+        "import json, os\nprint(hasattr(json, 'MARK'), os.path.exists('/tmp/left'),\n"
+        "      os.path.exists('/work/left'), 'LEFT' in os.environ, os.listdir('/work'))"
+    )
+    assert (await pooled(sandbox, first)).exit_code == 0
+    r = await pooled(sandbox, second)
+    assert r.stdout == b"False False False False ['main.py']\n", r
+
+
+async def test_a_timeout_kills_the_pooled_tree(sandbox: Sandbox) -> None:
+    pool = await warm_pool(sandbox)
+    used = pool._idle[0]
+    ns_pid = used.tree.prepared.ns_pid()
+    assert ns_pid is not None and alive(ns_pid)
+    code = "import subprocess, time\nsubprocess.Popen(['sleep', '301.5'])\ntime.sleep(300)"
+    start = time.monotonic()
+    r = await pooled(sandbox, code, timeout_s=1.0)
+    assert time.monotonic() - start < 5
+    assert (r.timed_out, r.limit, r.exit_code, r.signal) == (True, "wall_clock", None, 9)
+    assert not alive(ns_pid) and processes_with("301.5") == []
+
+
+async def test_the_wall_clock_counts_from_dispatch_not_from_the_pool_start(
+    sandbox: Sandbox,
+) -> None:
+    await warm_pool(sandbox)
+    await asyncio.sleep(1.2)  # the pooled sandboxes are older than the timeout
+    r = await pooled(sandbox, "import time; time.sleep(0.3); print('done')", timeout_s=1.0)
+    assert (r.stdout, r.timed_out, r.exit_code) == (b"done\n", False, 0)
+
+
+async def test_cancelling_a_pooled_call_kills_its_tree_and_reraises(sandbox: Sandbox) -> None:
+    pool = await warm_pool(sandbox)
+    ns_pid = pool._idle[0].tree.prepared.ns_pid()
+    assert ns_pid is not None
+    code = "import subprocess, time\nsubprocess.Popen(['sleep', '302.5'])\ntime.sleep(300)"
+    task = asyncio.ensure_future(run_python(sandbox, code, timeout_s=60))
+    for _ in range(100):
+        if processes_with("302.5"):
+            break
+        await asyncio.sleep(0.02)
+    assert processes_with("302.5") and pool.hits == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not alive(ns_pid) and processes_with("302.5") == []
+    assert (await pooled(sandbox, "print(1)")).stdout == b"1\n"
+
+
+async def test_limits_hold_in_a_pooled_sandbox(sandbox: Sandbox) -> None:
+    r = await pooled(sandbox, "x = bytearray(4 << 30)")
+    assert (r.exit_code, r.limit) == (1, "memory"), r
+    r = await pooled(sandbox, "print('y' * 1_000_000)")
+    assert r.truncated and b"bytes truncated" in r.stdout
+
+
+async def test_the_pool_refills_in_the_background(sandbox: Sandbox) -> None:
+    pool = await warm_pool(sandbox)
+    before = {id(e) for e in pool._idle}
+    start = time.monotonic()
+    await pooled(sandbox, "print(1)")
+    assert time.monotonic() - start < 2
+    assert await warm_pool(sandbox) is pool and pool.idle == 2
+    assert {id(e) for e in pool._idle} != before  # a new sandbox took the used one's place
+
+
+async def test_nothing_starts_before_the_first_call(state_dir: Path) -> None:
+    sb = await pooled_sandbox(state_dir)
+    try:
+        await asyncio.sleep(0.2)
+        assert sb._pool is None and processes_with("_codeteam_run") == []
+        r = await run_python(sb, "print('first')")
+        assert r.stdout == b"first\n"
+        assert sb._pool is not None and sb._pool.misses == 1  # the first call cannot wait
+        assert await warm_pool(sb) is sb._pool
+    finally:
+        await sb.aclose()
+
+
+async def test_pool_size_zero_disables_the_pool(state_dir: Path) -> None:
+    sb = await pooled_sandbox(state_dir, pool_size=0)
+    try:
+        for _ in range(2):
+            assert (await run_python(sb, "print(2)")).stdout == b"2\n"
+        await asyncio.sleep(0.2)
+        assert sb._pool is None and processes_with("_codeteam_run") == []
+    finally:
+        await sb.aclose()
+
+
+async def test_idle_pooled_sandboxes_give_their_slots_to_calls(state_dir: Path) -> None:
+    sb = await pooled_sandbox(state_dir, max_concurrency=3)
+    try:
+        pool = await warm_pool(sb)
+        assert pool.idle == 2  # two of the three slots held by idle sandboxes
+        spec = SandboxSpec(argv=[PYTHON, "-c", "import time; time.sleep(0.6); print('ok')"])
+        start = time.monotonic()
+        results = await asyncio.gather(*(sb.run(spec) for _ in range(3)))
+        assert [r.stdout for r in results] == [b"ok\n"] * 3
+        assert time.monotonic() - start < 1.1  # all three ran at once, none queued
+    finally:
+        await sb.aclose()
+
+
+async def test_a_call_with_other_limits_does_not_use_a_mismatched_sandbox(
+    sandbox: Sandbox,
+) -> None:
+    pool = await warm_pool(sandbox)
+    hits = pool.hits
+    r = await sandbox.run_python(
+        b"import resource; print(resource.getrlimit(resource.RLIMIT_NOFILE))",
+        timeout_s=20,
+        limits=Limits(open_files=77),
+        output_cap=1024,
+        python=PYTHON,
+    )
+    assert r.stdout == b"(77, 77)\n" and pool.hits == hits
+
+
+async def test_aclose_leaves_no_process_and_no_zombie(sandbox: Sandbox) -> None:
+    await warm_pool(sandbox)
+    assert processes_with("_codeteam_run") != []
+    await sandbox.aclose()
+    assert processes_with("_codeteam_run") == []
+    assert zombie_children() == []
+
+
+async def test_an_interpreter_that_cannot_start_falls_back_without_a_retry_loop(
+    sandbox: Sandbox,
+) -> None:
+    async def call() -> SandboxResult:
+        return await sandbox.run_python(
+            b"pass", timeout_s=20, limits=Limits(), output_cap=1024, python="/nonexistent/py"
+        )
+
+    first = await call()
+    assert first.exit_code != 0 and b"/nonexistent/py" in first.stderr
+    pool = sandbox._pool
+    assert pool is not None
+    await pool.ready()
+    await asyncio.sleep(0.3)  # failed starts are discarded in the background
+    second = await call()
+    assert ending(second) == ending(first)
+    assert (pool.hits, pool.idle) == (0, 0) and processes_with("_codeteam_run") == []
+
+
+async def test_a_burst_of_calls_beyond_the_slots_all_complete(sandbox: Sandbox) -> None:
+    await warm_pool(sandbox)
+    codes = [f"import time; time.sleep(0.05); print({i})" for i in range(3 * SLOTS)]
+    results = await asyncio.gather(*(run_python(sandbox, code) for code in codes))
+    assert [r.stdout for r in results] == [f"{i}\n".encode() for i in range(3 * SLOTS)]
+    assert await warm_pool(sandbox) is sandbox._pool  # and the pool comes back afterwards
