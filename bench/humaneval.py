@@ -30,7 +30,7 @@ async def _run_all(cmd: list[str], work: str, programs: list[str]) -> tuple[list
             for p in programs
         ))
         elapsed = time.perf_counter() - t0
-    return [r.structuredContent.get("status") == "ok" for r in results], elapsed
+    return [r.structured_content.get("status") == "ok" for r in results], elapsed
 
 
 def bench_humaneval(work: str, row: Callable[..., None], _calls: Any,

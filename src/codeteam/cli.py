@@ -6,11 +6,14 @@ subcommands import their implementation only once chosen.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
 from codeteam import __version__
+
+TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
+if TYPE_CHECKING:
+    import argparse
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +58,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="codeteam",
         description="An MCP server of sandboxed code tools, and a team of coding agents.",
@@ -73,21 +78,27 @@ def _fail(message: str) -> int:
     return 2
 
 
+def parse_serve_args(args: Sequence[str]) -> argparse.Namespace:
+    """The flags of ``codeteam serve`` (without the team's parsers)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="codeteam serve")
+    _serve_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["serve", *args])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
-    if args and args[0] == "serve" and "-h" not in args and "--help" not in args:
-        # Fast path: the serving command skips building the team's parsers.
-        parser = argparse.ArgumentParser(prog="codeteam serve")
-        _serve_parser(parser.add_subparsers(dest="command"))
-        ns = parser.parse_args(["serve", *args[1:]])
-    else:
-        ns = build_parser().parse_args(args)
-    if ns.command is None:
-        build_parser().print_help()
-        return 2
-    from codeteam.config import ConfigError
-
     try:
+        if args and args[0] == "serve" and "-h" not in args and "--help" not in args:
+            # Fast path: over stdio, serve parses its flags only after answering tools/list.
+            from codeteam.server import serve_command
+
+            return serve_command(args[1:], parse_serve_args)
+        ns = build_parser().parse_args(args)
+        if ns.command is None:
+            build_parser().print_help()
+            return 2
         if ns.command == "serve":
             from codeteam.server import serve_from_args
 
@@ -95,7 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from codeteam.team.cli import dispatch
 
         return dispatch(ns)
-    except ConfigError as exc:
-        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except ValueError as exc:
+        # ConfigError, imported only now: `serve` answers tools/list before loading config.
+        from codeteam.config import ConfigError
+
+        if isinstance(exc, ConfigError):
+            return _fail(str(exc))
+        raise

@@ -21,7 +21,7 @@ from codeteam.protocol.dispatcher import Dispatcher
 from codeteam.protocol.http import McpApp
 
 HERE = Path(__file__).resolve().parent
-PYTHON = os.path.realpath(sys.executable)
+PYTHON = sys.executable
 
 
 def server_env(catalog: str | None = "fake_tools:catalog", **extra: str) -> dict[str, str]:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from codeteam import __version__
-from codeteam.config import Settings
 from codeteam.protocol import jsonrpc
+from codeteam.protocol.catalog import ToolCatalog
 from codeteam.protocol.jsonrpc import RpcError
 from codeteam.protocol.versions import (
     ALL_VERSIONS,
@@ -27,13 +26,21 @@ from codeteam.protocol.versions import (
     META_SERVER_INFO,
     MODERN_VERSIONS,
 )
-from codeteam.tools.base import ToolSpec
+
+TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
+if TYPE_CHECKING:
+    from typing import Any
+
+    from codeteam.config import Settings
+    from codeteam.tools.base import ToolSpec
 
 SERVER_INFO = {"name": "codeteam", "title": "codeteam code tools", "version": __version__}
 INSTRUCTIONS = (
     "Sandboxed code tools for Python and Go: execute code, run tests, review code, and "
     "read/write files under the configured workspace roots."
 )
+#: Encoded results up to this size are kept per tool for reuse (see ``Dispatcher.run``).
+REUSE_MAX_BYTES = 16 << 10
 #: How long clients may cache tools/list and server/discover (2026-07-28 cache hints).
 CACHE_TTL_MS = 300_000
 
@@ -149,30 +156,30 @@ def _tool_result(text: str, structured: Any, is_error: bool) -> dict[str, Any]:
 
 
 class Dispatcher:
-    """Answers MCP messages for one tool catalog; shared by every transport and session."""
+    """Answers MCP messages for one tool catalog; shared by every transport and session.
+
+    ``settings`` may be a function returning them: the stdio transport answers the
+    handshake and ``tools/list`` before paying for loading (and validating) the settings,
+    and forces them with :meth:`settle` right after."""
 
     def __init__(
         self,
-        settings: Settings,
-        tools: Sequence[ToolSpec],
-        services_factory: Callable[[], Any] | None = None,
+        settings: Settings | Callable[[], Settings],
+        tools: Sequence[ToolSpec] | ToolCatalog,
+        services_factory: Callable[[Settings], Any] | None = None,
     ) -> None:
-        self.settings = settings
-        self.tools = {t.name: t for t in tools}
+        self._settings = settings if not callable(settings) else None
+        self._settings_loader = settings if callable(settings) else None
+        self.catalog = tools if isinstance(tools, ToolCatalog) else ToolCatalog.of(tools)
         self._services_factory = services_factory
         self._services: Any = None
         self._server_meta = jsonrpc.dumps({META_SERVER_INFO: SERVER_INFO})
-        listing = [t.as_mcp() for t in tools]
-        self._tools_legacy = jsonrpc.dumps({"tools": listing})
-        self._tools_modern = jsonrpc.dumps(
-            {
-                "tools": listing,
-                "resultType": "complete",
-                "ttlMs": CACHE_TTL_MS,
-                "cacheScope": "public",
-                "_meta": {META_SERVER_INFO: SERVER_INFO},
-            }
-        )
+        #: per tool, its last (small) outcome and that outcome's encoded result: a tool
+        #: answering from a cache returns the same outcome again and is not re-encoded
+        self._encoded: dict[str, tuple[Any, str]] = {}
+        self._listed = ""
+        self._tools_legacy = self._tools_modern = ""
+        self._list_frames()
         self._discover = jsonrpc.dumps(
             {
                 "supportedVersions": list(ALL_VERSIONS),
@@ -201,13 +208,56 @@ class Dispatcher:
             {"resultType": "complete", "_meta": {META_SERVER_INFO: SERVER_INFO}}
         )
 
-    # ------------------------------------------------------------------ services
+    def _list_frames(self) -> None:
+        """tools/list results spliced around the catalog's listing JSON (no re-encoding)."""
+        listing = self.catalog.listing
+        self._listed = listing
+        self._tools_legacy = '{"tools":' + listing + "}"
+        rest = jsonrpc.dumps(
+            {
+                "resultType": "complete",
+                "ttlMs": CACHE_TTL_MS,
+                "cacheScope": "public",
+                "_meta": {META_SERVER_INFO: SERVER_INFO},
+            }
+        )
+        self._tools_modern = '{"tools":' + listing + "," + rest[1:]
+
+    # ------------------------------------------------------------------ settings, services
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self.settle()
+        assert self._settings is not None
+        return self._settings
+
+    def settle(self) -> Settings:
+        """Load the settings if they are still deferred. Raises ``ConfigError``."""
+        if self._settings is None and self._settings_loader is not None:
+            self._settings = self._settings_loader()
+            self._settings_loader = None
+        assert self._settings is not None
+        return self._settings
+
+    def preload(self) -> None:
+        """Pay the one-time costs now (settings, tool modules, services) rather than in the
+        first call: for a long-running server, where start-up time is not the point."""
+        self.settle()
+        self.catalog.load()
+        if self.catalog.listing is not self._listed:
+            self._list_frames()
+        try:
+            self.services  # noqa: B018 - created for its side effect
+        except Exception as exc:  # the first call will report it to the client
+            print(f"codeteam: tool services not ready yet: {exc}", file=sys.stderr)
+            self._services = None
 
     @property
     def services(self) -> Any:
         """The long-lived tool services, created on the first tools/call (never at start-up)."""
         if self._services is None and self._services_factory is not None:
-            self._services = self._services_factory()
+            self._services = self._services_factory(self.settings)
         return self._services
 
     async def aclose(self) -> None:
@@ -368,11 +418,13 @@ class Dispatcher:
         name = params.get("name")
         if not isinstance(name, str):
             raise RpcError(jsonrpc.INVALID_PARAMS, "Invalid params: tools/call needs a tool name")
-        spec = self.tools.get(name)
+        spec = self.catalog.spec(name)
+        if self.catalog.listing is not self._listed:  # the precomputed listing was stale
+            self._list_frames()
         if spec is None:
             raise RpcError(
                 jsonrpc.INVALID_PARAMS,
-                f"Unknown tool: {name[:100]!r}; available: {', '.join(self.tools)}",
+                f"Unknown tool: {name[:100]!r}; available: {', '.join(self.catalog.names)}",
             )
         meta = params.get("_meta")
         token = meta.get("progressToken") if isinstance(meta, dict) else None
@@ -387,8 +439,15 @@ class Dispatcher:
         ctx = CallContext(self, call.progress_token, notify)
         try:
             outcome = await call.spec.call(ctx, call.arguments)
-            result = _tool_result(outcome.text, outcome.structured, outcome.is_error)
-            body = jsonrpc.dumps(result)
+            last = self._encoded.get(call.spec.name)
+            if last is not None and last[0] is outcome:
+                body = last[1]
+            else:
+                body = jsonrpc.dumps(
+                    _tool_result(outcome.text, outcome.structured, outcome.is_error)
+                )
+                if len(body) <= REUSE_MAX_BYTES:
+                    self._encoded[call.spec.name] = (outcome, body)
         except Exception as exc:  # a tool bug: answer -32603 and keep serving
             print(
                 f"codeteam: tool {call.spec.name} failed: {type(exc).__name__}: {exc}",

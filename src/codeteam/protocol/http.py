@@ -6,6 +6,9 @@ a stateless single exchange (headers checked against the body); ``initialize`` o
 2025-11-25-style session (``Mcp-Session-Id``; GET opens its idle stream, DELETE ends it).
 A call is answered as JSON unless the client asked for progress and accepts SSE. Every SSE
 stream sends a keepalive comment when idle; a client that disconnects cancels its call.
+
+Hot path (a JSON-answered call): the call runs in the request's own task, with no task of
+its own and no disconnect watcher unless it outlasts :data:`WATCH_AFTER_S`.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ from codeteam.protocol.versions import (
 )
 
 MAX_SESSIONS = 10_000
+#: A JSON-answered call still running after this long gets a task watching for the
+#: client's disconnect (which cancels it); quicker calls never pay for one.
+WATCH_AFTER_S = 0.05
 SESSION_HEADER = b"mcp-session-id"
 #: Sent on a stream's queue when the stream must end (client gone, session deleted, shutdown).
 _CLOSE = object()
@@ -98,6 +104,37 @@ def _mismatch(message: Any, headers: dict[str, str]) -> str | None:
         if name is not None and _decode_header_value(headers.get("mcp-name")) != name:
             return "Mcp-Name header does not match the body's tool name"
     return None
+
+
+class _InlineCall:
+    """A call running in its request's task, as :attr:`Session.calls` holds it: cancelling
+    it cancels that task, marked as requested so the task can tell it from other causes."""
+
+    __slots__ = ("client_gone", "requested", "task", "watcher")
+
+    def __init__(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.task = task
+        self.requested = False
+        self.client_gone = False
+        self.watcher: asyncio.Task[None] | None = None
+
+    def cancel(self) -> None:
+        self.requested = True
+        self.task.cancel()
+
+    def watch(self, receive: Receive) -> None:
+        self.watcher = asyncio.ensure_future(self._watch(receive))
+
+    async def _watch(self, receive: Receive) -> None:
+        await wait_disconnect(receive)
+        self.client_gone = True
+        self.cancel()
+
+    def stop_watching(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
 
 
 def _is_modern(message: Any) -> bool:
@@ -329,24 +366,29 @@ class McpApp:
         session: HttpSession,
         extra: list[tuple[bytes, bytes]],
     ) -> None:
-        task = asyncio.ensure_future(self.dispatcher.run(call, None))
-        track(session, call, task)
-        watcher = asyncio.ensure_future(wait_disconnect(receive))
+        """Run the call in this task and answer it as one JSON response."""
+        handle = _InlineCall()
+        session.calls[call.id_json] = handle
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(WATCH_AFTER_S, handle.watch, receive)
         try:
-            await asyncio.wait((task, watcher), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            watcher.cancel()
-            if not task.done():  # the client left, or the server is stopping: kill the call
-                task.cancel()
-                await asyncio.wait((task,))
-        if watcher.done() and not watcher.cancelled():
-            return  # nobody to answer
-        if task.cancelled():  # notifications/cancelled: the client no longer waits for it
-            await self._error(
-                send, 200, call.request_id, jsonrpc.REQUEST_CANCELLED, "Request cancelled"
+            frame = await self.dispatcher.run(call, None)
+        except asyncio.CancelledError:
+            if not handle.requested:
+                raise  # not ours (the server itself is being torn down)
+            handle.task.uncancel()
+            if handle.client_gone:
+                return  # nobody to answer
+            # notifications/cancelled, or the session ended: the client no longer waits
+            frame = jsonrpc.error_frame(
+                call.request_id, jsonrpc.REQUEST_CANCELLED, "Request cancelled"
             )
-            return
-        await respond(send, 200, task.result(), headers=extra)
+        finally:
+            timer.cancel()
+            handle.stop_watching()
+            if session.calls.get(call.id_json) is handle:
+                del session.calls[call.id_json]
+        await respond(send, 200, frame, headers=extra)
 
     async def _call_sse(
         self,
@@ -528,9 +570,16 @@ class McpApp:
 
 def serve_http(dispatcher: Dispatcher, settings: Settings, max_body: int) -> int:
     """Run uvicorn (httptools + uvloop when present) until SIGINT/SIGTERM."""
+    import gc
+
     import uvicorn
 
+    dispatcher.preload()
     app = McpApp(dispatcher, settings, max_body)
+    # Everything allocated so far lives as long as the server: keep it out of the cyclic
+    # collector's scans, which otherwise walk it again and again under load.
+    gc.collect()
+    gc.freeze()
 
     class _Server(uvicorn.Server):
         async def shutdown(self, sockets: Any = None) -> None:
@@ -538,7 +587,17 @@ def serve_http(dispatcher: Dispatcher, settings: Settings, max_body: int) -> int
             await super().shutdown(sockets)
             await app.aclose()
 
-    config = uvicorn.Config(
+    _Server(uvicorn_config(app, settings)).run()  # exits the process itself if it cannot bind
+    return 0
+
+
+def uvicorn_config(app: McpApp, settings: Settings) -> Any:
+    """uvicorn settings for serving ``app``: httptools and uvloop when installed ("auto"),
+    no proxy-headers middleware (a layer per request; we bind loopback or sit behind a
+    proxy we do not need addresses from), no access log."""
+    import uvicorn
+
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -546,7 +605,6 @@ def serve_http(dispatcher: Dispatcher, settings: Settings, max_body: int) -> int
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )
-    _Server(config).run()  # exits the process itself if it cannot bind
-    return 0

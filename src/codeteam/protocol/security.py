@@ -39,13 +39,19 @@ class Guard:
         origin_hosts = {urlsplit(o).hostname or "" for o in self._origins}
         self._hosts = _LOOPBACK | {bind} | (origin_hosts - {""})
         self._token = settings.token.encode() if settings.token else None
+        #: Host header values already accepted (a client sends the same one every time)
+        self._good_hosts: set[str] = set()
 
     def check(self, headers: dict[str, str]) -> Refusal | None:
         host = headers.get("host")
-        if host is not None and not self._any_host and _hostname(host) not in self._hosts:
-            return Refusal(
-                403, f"Host {host[:100]!r} is not this server's address (DNS rebinding protection)"
-            )
+        if host is not None and not self._any_host and host not in self._good_hosts:
+            if _hostname(host) not in self._hosts:
+                return Refusal(
+                    403,
+                    f"Host {host[:100]!r} is not this server's address (DNS rebinding protection)",
+                )
+            if len(self._good_hosts) < 64:
+                self._good_hosts.add(host)
         origin = headers.get("origin")
         if origin is not None and not self._origin_allowed(origin):
             return Refusal(

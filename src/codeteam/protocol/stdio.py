@@ -3,6 +3,8 @@
 Two phases. Until the first message that needs the event loop (a ``tools/call`` or a
 batch), messages are answered synchronously from precomputed JSON and asyncio is never
 imported: that keeps start-up to ``tools/list`` at the cost of the interpreter itself.
+The settings are loaded (and validated: a bad one ends the server) right after the first
+message that is neither ``initialize`` nor a notification, normally ``tools/list``.
 Then the loop starts, a thread feeds it lines, and every call runs in its own task
 (answers may come back out of order). EOF, SIGINT or SIGTERM cancels the running calls
 (their sandboxes kill their process trees) and exits.
@@ -15,15 +17,19 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from codeteam.protocol import jsonrpc
 from codeteam.protocol.dispatcher import Answer, Call, Dispatcher, Session, run_batch, track
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
 if TYPE_CHECKING:
     import asyncio
+    from typing import Any
 
 _CHUNK = 1 << 16
+#: The message size accepted before the settings say more (every configuration allows this).
+EARLY_CAP = 8 << 20
 #: After stdin EOF, how long calls already running may take to answer before cancellation.
 EOF_GRACE_S = 1.0
 
@@ -37,14 +43,22 @@ OVERSIZE = Oversize()
 
 class LineReader:
     """Blocking line reader over a raw fd, with a size cap; keeps its own buffer so the
-    async phase continues exactly where the synchronous phase stopped."""
+    async phase continues exactly where the synchronous phase stopped.
 
-    def __init__(self, fd: int, cap: int) -> None:
+    ``final_cap``, if given, is asked once for the real cap when ``cap`` is first exceeded."""
+
+    def __init__(self, fd: int, cap: int, final_cap: Callable[[], int] | None = None) -> None:
         self._fd = fd
         self.cap = cap
+        self.final_cap = final_cap
         self._buf = bytearray()
         self._scan = 0
         self._discarding = False
+
+    def settle_cap(self) -> None:
+        """Ask ``final_cap`` for the real cap, once."""
+        if self.final_cap is not None:
+            self.cap, self.final_cap = max(self.cap, self.final_cap()), None
 
     def next_line(self) -> bytes | Oversize | None:
         """The next line without its newline, OVERSIZE, or None at end of input."""
@@ -59,6 +73,8 @@ class LineReader:
                     return OVERSIZE
                 return line
             self._scan = len(self._buf)
+            if self._scan > self.cap:
+                self.settle_cap()
             if self._scan > self.cap:
                 self._discarding = True
                 self._buf.clear()
@@ -107,21 +123,25 @@ def _claim_stdio() -> tuple[int, int]:
     return in_fd, out_fd
 
 
-def serve_stdio(dispatcher: Dispatcher, max_frame_bytes: int) -> int:
-    """Serve one client on stdin/stdout until EOF or a signal; returns the exit status."""
+def serve_stdio(dispatcher: Dispatcher, max_frame_bytes: Callable[[], int]) -> int:
+    """Serve one client on stdin/stdout until EOF or a signal; returns the exit status.
+
+    ``max_frame_bytes`` settles the dispatcher's settings and returns the message size cap;
+    it is called once, after the handshake (a ``ConfigError`` from it ends the server)."""
     in_fd, out_fd = _claim_stdio()
-    reader = LineReader(in_fd, max_frame_bytes)
+    reader = LineReader(in_fd, EARLY_CAP, max_frame_bytes)
     writer = Writer(out_fd)
     session = Session(id="stdio")
     while not writer.broken:
         line = reader.next_line()
         if line is None:
-            return 0
-        pending = _answer_sync(dispatcher, session, writer, line, max_frame_bytes)
+            break
+        pending = _answer_sync(dispatcher, session, writer, line, reader)
         if pending is not None:
             import asyncio
 
             return asyncio.run(_serve_async(dispatcher, session, reader, writer, pending))
+    reader.settle_cap()  # a bad flag is reported (exit 2) even if no tool was ever listed
     return 0
 
 
@@ -130,15 +150,17 @@ def _answer_sync(
     session: Session,
     writer: Writer,
     line: bytes | Oversize,
-    max_frame_bytes: int,
+    reader: LineReader,
 ) -> Call | list[Any] | None:
-    """Answer what needs no event loop; return a call or batch that does."""
+    """Answer what needs no event loop; return a call or batch that does. Anything but
+    ``initialize`` and notifications settles the settings first (or, for answers from
+    precomputed JSON such as ``tools/list``, right after answering)."""
     if isinstance(line, Oversize):
         writer.write(
             jsonrpc.error_frame(
                 None,
                 jsonrpc.PARSE_ERROR,
-                f"Parse error: message larger than {max_frame_bytes} bytes; send less",
+                f"Parse error: message larger than {reader.cap} bytes; send less",
             )
         )
         return None
@@ -147,15 +169,28 @@ def _answer_sync(
     parsed = jsonrpc.parse_frame(line)
     if parsed.error is not None:
         writer.write(parsed.error)
+        reader.settle_cap()
         return None
-    if isinstance(parsed.message, list):
-        return parsed.message
-    routed = dispatcher.route(parsed.message, session)
+    message = parsed.message
+    if isinstance(message, list):
+        reader.settle_cap()
+        return message
+    routed = dispatcher.route(message, session)
     if isinstance(routed, Call):
+        reader.settle_cap()
         return routed
     if routed.frame is not None:
         writer.write(routed.frame)
+    if not _is_handshake(message):
+        reader.settle_cap()
     return None
+
+
+def _is_handshake(message: Any) -> bool:
+    """``initialize`` or a notification: answered before the settings are loaded."""
+    return isinstance(message, dict) and (
+        message.get("method") == "initialize" or "id" not in message
+    )
 
 
 async def _serve_async(
@@ -220,7 +255,7 @@ async def _serve_async(
         if isinstance(item, int):
             status = 128 + item
             break
-        pending = _answer_sync(dispatcher, session, writer, item, reader.cap)
+        pending = _answer_sync(dispatcher, session, writer, item, reader)
         if pending is not None:
             start(pending)
 

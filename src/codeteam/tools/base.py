@@ -13,7 +13,7 @@ import inspect
 import types
 import typing
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, get_args, get_origin
 
 from codeteam.config import Settings
@@ -257,6 +257,7 @@ class ToolSpec:
     params: list[_Param]
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
+    _last: tuple[Any, Outcome] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_function(
@@ -306,6 +307,8 @@ class ToolSpec:
 
     def bind(self, arguments: Any) -> dict[str, Any]:
         """Check arguments against the signature; raise :class:`ToolError` naming the problem."""
+        if (arguments is None or arguments == {}) and not self.params:
+            return {}
         if arguments is None:
             arguments = {}
         if not isinstance(arguments, dict):
@@ -329,13 +332,19 @@ class ToolSpec:
 
     async def call(self, ctx: ToolContext, arguments: Any) -> Outcome:
         """Run the tool. Every failure becomes an :class:`Outcome`, never an exception
-        (except cancellation, which the caller owns)."""
+        (except cancellation, which the caller owns). A tool answering from a cache (the
+        very same result object again) gets the very same outcome, not a new conversion."""
         try:
             result = await self.fn(ctx, **self.bind(arguments))
         except ToolError as exc:
             return error_outcome(exc.message, exc.status)
+        last = self._last
+        if last is not None and last[0] is result:
+            return last[1]
         structured = to_jsonable(result)
-        return Outcome(structured, result.render(), structured.get("status") != "ok")
+        outcome = Outcome(structured, result.render(), structured.get("status") != "ok")
+        self._last = (result, outcome)
+        return outcome
 
 
 def error_outcome(message: str, status: str = "rejected") -> Outcome:

@@ -3,8 +3,9 @@ how to install what is missing. Detected on first call, then cached."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from codeteam.toolchains.base import ToolchainInfo
 from codeteam.tools.base import ToolContext
@@ -29,11 +30,31 @@ class ToolchainsResult:
         return "\n".join(lines)
 
 
+class _Detection:
+    """The detection for one registry, shared by every call: the first call starts it,
+    calls arriving meanwhile wait for the same one, later calls get the very same result
+    object (so ToolSpec.call and the protocol reuse its encoding instead of redoing it)."""
+
+    registry: Any = None
+    task: asyncio.Task[ToolchainsResult] | None = None
+
+
 async def list_toolchains(ctx: ToolContext) -> ToolchainsResult:
-    import asyncio
-
     registry = ctx.services.toolchains
+    task = _Detection.task
+    if _Detection.registry is not registry or task is None or _failed(task):
+        task = _Detection.task = asyncio.ensure_future(_detect(registry))
+        _Detection.registry = registry
+    if task.done():
+        return task.result()
+    return await asyncio.shield(task)  # a cancelled caller leaves it to the others
 
+
+def _failed(task: asyncio.Task[ToolchainsResult]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+async def _detect(registry: Any) -> ToolchainsResult:
     def detect_all() -> list[ToolchainInfo]:
         return [registry.detect(lang) for lang in registry.languages()]
 
