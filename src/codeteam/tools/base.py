@@ -260,9 +260,7 @@ class ToolSpec:
     _last: tuple[Any, Outcome] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_function(
-        cls, fn: ToolFn, *, description: str, annotations: Annotations
-    ) -> ToolSpec:
+    def from_function(cls, fn: ToolFn, *, description: str, annotations: Annotations) -> ToolSpec:
         hints = typing.get_type_hints(fn, include_extras=True)
         sig = inspect.signature(fn)
         params: list[_Param] = []
