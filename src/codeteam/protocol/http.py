@@ -232,6 +232,20 @@ class McpApp:
 
     # ------------------------------------------------------------------ /mcp POST
 
+    async def _body(self, receive: Receive, send: Send) -> bytes | None:
+        """The request body, or None once a 413 has been sent for an oversize one."""
+        try:
+            return await read_body(receive, self.max_body)
+        except TooLarge:
+            await self._error(
+                send,
+                413,
+                None,
+                jsonrpc.INVALID_REQUEST,
+                f"request body larger than {self.max_body} bytes; send less",
+            )
+            return None
+
     async def _mcp_post(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
         accept = headers.get("accept", "*/*")
         wants_json = "application/json" in accept or "*/*" in accept
@@ -245,16 +259,8 @@ class McpApp:
                 "Not Acceptable: accept application/json or text/event-stream",
             )
             return
-        try:
-            body = await read_body(receive, self.max_body)
-        except TooLarge:
-            await self._error(
-                send,
-                413,
-                None,
-                jsonrpc.INVALID_REQUEST,
-                f"request body larger than {self.max_body} bytes; send less",
-            )
+        body = await self._body(receive, send)
+        if body is None:
             return
         parsed = jsonrpc.parse_frame(body)
         if parsed.error is not None:
@@ -519,16 +525,8 @@ class McpApp:
                 "unknown session_id: open GET /sse first and use its endpoint",
             )
             return
-        try:
-            body = await read_body(receive, self.max_body)
-        except TooLarge:
-            await self._error(
-                send,
-                413,
-                None,
-                jsonrpc.INVALID_REQUEST,
-                f"request body larger than {self.max_body} bytes; send less",
-            )
+        body = await self._body(receive, send)
+        if body is None:
             return
         await respond(send, 202, b"Accepted", b"text/plain")
         stream = next(iter(session.streams), None)
