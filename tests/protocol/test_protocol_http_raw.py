@@ -283,3 +283,22 @@ async def test_http_server_shuts_down_on_signal_with_open_streams(sig: int) -> N
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_oversize_body_gets_413_and_the_server_keeps_serving(
+    http: httpx.AsyncClient,
+) -> None:
+    huge = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"' + b"x" * (17 << 20) + b'"}}'
+    r = await http.post("/mcp", content=huge, headers={**ACCEPT, "content-type": "application/json"})
+    assert r.status_code == 413
+    assert "larger than" in r.json()["error"]["message"]
+    body, headers = modern("tools/call", name="echo", arguments={"text": "still here"})
+    r = await http.post("/mcp", json=body, headers=headers)
+    assert r.json()["result"]["structuredContent"]["text"] == "still here"
+
+
+async def test_a_client_accepting_neither_json_nor_sse_gets_406(http: httpx.AsyncClient) -> None:
+    body, headers = modern("tools/list")
+    r = await http.post("/mcp", json=body, headers={**headers, "accept": "text/html"})
+    assert r.status_code == 406
+    assert "accept application/json or text/event-stream" in r.json()["error"]["message"]
