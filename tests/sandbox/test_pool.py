@@ -323,3 +323,28 @@ async def test_a_burst_of_calls_beyond_the_slots_all_complete(sandbox: Sandbox) 
     results = await asyncio.gather(*(run_python(sandbox, code) for code in codes))
     assert [r.stdout for r in results] == [f"{i}\n".encode() for i in range(3 * SLOTS)]
     assert await warm_pool(sandbox) is sandbox._pool  # and the pool comes back afterwards
+
+
+async def test_no_refill_starts_while_a_pooled_call_runs(sandbox: Sandbox) -> None:
+    pool = await warm_pool(sandbox)
+    call = asyncio.ensure_future(pooled(sandbox, "import time; time.sleep(0.4); print('done')"))
+    await asyncio.sleep(0.2)
+    assert not call.done() and pool.idle == 1, "a refill would slow the running call"
+    assert (await call).stdout == b"done\n"
+    assert await warm_pool(sandbox) is pool and pool.idle == 2  # refilled afterwards
+
+
+async def test_a_daemon_of_a_pooled_call_is_gone_when_the_result_arrives(
+    sandbox: Sandbox,
+) -> None:
+    token = "4343.4343"
+    code = (
+        "import os, subprocess\n"
+        "if os.fork() == 0:\n    os.setsid()\n"
+        f"    subprocess.Popen(['sleep', '{token}'], start_new_session=True)\n"
+        "    os._exit(0)\n"
+        "print('spawned')\n"
+    )
+    r = await pooled(sandbox, code)
+    assert r.stdout == b"spawned\n", r
+    assert processes_with(token) == []  # at once: the uid sweep after the result is a backstop

@@ -23,11 +23,16 @@ def test_two_leases_with_the_same_base_get_disjoint_uids(tmp_path: Path) -> None
 
 def test_a_dead_servers_uids_are_free_again(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, pathlib; from codeteam.sandbox.uids import UidLease; "
-         f"l = UidLease(pathlib.Path({str(tmp_path)!r}), 70000, 3); print(l.uids, flush=True); "
-         "sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib; from codeteam.sandbox.uids import UidLease; "
+            f"l = UidLease(pathlib.Path({str(tmp_path)!r}), 70000, 3); print(l.uids, flush=True); "
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout is not None and holder.stdin is not None
     assert holder.stdout.readline().strip() == "[70000, 70001, 70002]"
