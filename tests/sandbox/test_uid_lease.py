@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from codeteam.sandbox import Sandbox, SandboxSpec
 from codeteam.sandbox.uids import UidLease
+from tests.sandbox.conftest import make_settings, require_bwrap
 
 
 def test_two_leases_with_the_same_base_get_disjoint_uids(tmp_path: Path) -> None:
@@ -47,3 +50,20 @@ def test_exhausted_range_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     UidLease(tmp_path, 70000, 3)
     with pytest.raises(RuntimeError, match="free sandbox uids"):
         UidLease(tmp_path, 70000, 1)
+
+
+async def test_two_servers_with_different_state_dirs_run_code_as_different_uids(
+    state_dir: Path,
+) -> None:
+    """The lease is machine-wide: servers never sweep each other's sandboxes."""
+    require_bwrap()
+    first = Sandbox.from_settings(make_settings(state_dir / "a", max_concurrency=1))
+    second = Sandbox.from_settings(make_settings(state_dir / "b", max_concurrency=1))
+    spec = SandboxSpec(argv=["/usr/bin/id", "-u"], timeout_s=10)
+    try:
+        a, b = await asyncio.gather(first.run(spec), second.run(spec))
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert a.exit_code == 0 and b.exit_code == 0
+    assert int(a.stdout) != int(b.stdout)

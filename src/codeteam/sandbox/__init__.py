@@ -87,11 +87,9 @@ class Sandbox:
         if role == "build":
             return base - 1, base - 1, True
         if self._lease is None:
-            from codeteam.sandbox.uids import UidLease
+            from codeteam.sandbox.uids import LOCK_DIR, UidLease
 
-            self._lease = UidLease(
-                self._settings.state_dir / "uids", base, self._settings.max_concurrency
-            )
+            self._lease = UidLease(LOCK_DIR, base, self._settings.max_concurrency)
         uid = self._lease.uids[slot]
         return uid, uid, True
 

@@ -16,6 +16,8 @@ from codeteam.sandbox.spec import SandboxUnavailable
 
 #: How far above the base to look for free uids before giving up.
 SEARCH_SPAN = 4096
+#: Machine-wide, whatever each server's state directory: the uids are machine-wide too.
+LOCK_DIR = Path("/run/codeteam/uids")
 
 
 class UidLease:
