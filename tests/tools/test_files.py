@@ -69,8 +69,8 @@ async def test_list_files_recursive_and_pattern(ctx: Any, workspace: Path) -> No
     assert paths["tests"]["type"] == "dir"
     assert paths["calc.py"]["size"] == (workspace / "pyproj/calc.py").stat().st_size
     assert "__pycache__" not in paths
-    py = await call(ctx, "list_files", pattern="*.go")
-    assert {e["path"] for e in py.structured["entries"]} == {
+    py = await call(ctx, "list_files", path="goproj", pattern="*.go")
+    assert {f"goproj/{e['path']}" for e in py.structured["entries"]} == {
         "goproj/calc/calc.go",
         "goproj/calc/calc_test.go",
         "goproj/strutil/strutil.go",

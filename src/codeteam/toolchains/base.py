@@ -52,6 +52,39 @@ class Finding:
     message: str
 
 
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    ns_per_op: float | None  # Python: the mean round time in ns
+    bytes_per_op: float | None = None  # Go -benchmem only
+    allocs_per_op: float | None = None
+    iterations: int | None = None  # Go: b.N; Python: iterations per round
+    rounds: int | None = None  # Python only
+    min_ns: float | None = None
+    max_ns: float | None = None
+    stddev_ns: float | None = None
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    function: str
+    file: str
+    line: int
+    calls: int | None  # Python: primitive+recursive calls; Go's sampling does not count
+    total_ms: float  # time in the function itself (Python tottime, Go pprof flat)
+    cumulative_ms: float  # including callees (Python cumtime, Go pprof cum)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build produced: files by their path relative to the project (``dist/x.whl``,
+    ``bin/name``) for the caller to write, executables among them, and the build's result."""
+
+    files: dict[str, bytes]
+    executables: frozenset[str]
+    result: SandboxResult
+
+
 class Run(Protocol):
     """The sandbox as a toolchain sees it: run one spec (the caller fills in the server's
     limits and output cap), and the persistent cache directories of the build role."""
@@ -59,6 +92,11 @@ class Run(Protocol):
     async def __call__(self, spec: SandboxSpec) -> SandboxResult: ...
 
     def cache_dir(self, name: str) -> Path: ...
+
+    def unbounded_memory(self) -> Run:
+        """The same runner without the address-space limit: ThreadSanitizer (``go test
+        -race``) reserves terabytes of shadow memory and cannot start under RLIMIT_AS."""
+        ...
 
 
 class Toolchain(Protocol):
@@ -79,11 +117,45 @@ class Toolchain(Protocol):
     ) -> SandboxResult: ...
 
     async def test(
+        self,
+        run: Run,
+        project: Path,
+        target: Path,
+        select: list[str],
+        timeout_s: float,
+        race: bool = False,
+    ) -> tuple[list[TestCase], SandboxResult]:
+        """``race``: the language's data-race detector (ValueError where there is none)."""
+        ...
+
+    async def benchmark(
         self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
-    ) -> tuple[list[TestCase], SandboxResult]: ...
+    ) -> tuple[list[Benchmark], SandboxResult]: ...
+
+    async def profile(
+        self,
+        run: Run,
+        source: tuple[Path, Path] | str,
+        select: list[str],
+        timeout_s: float,
+        top: int,
+    ) -> tuple[list[ProfileEntry], SandboxResult]:
+        """Profile a project's tests (``source`` = (project root, target)) or a program's
+        code (``source`` = its text): the ``top`` entries by time spent in each function."""
+        ...
+
+    async def build(self, run: Run, project: Path, target: Path, kind: str) -> Built:
+        """Build an artifact (``wheel``, ``binary``; ValueError for a kind the language
+        lacks). ``project`` is the workspace root, ``target`` the project directory."""
+        ...
+
+    def dockerfile(self, project: Path) -> str:
+        """A Dockerfile (text) that builds and runs the project in ``project``."""
+        ...
 
     async def review(
-        self, run: Run, project: Path, target: Path, timeout_s: float
+        self, run: Run, project: Path, target: Path, timeout_s: float, strict: bool = False
     ) -> tuple[list[Finding], list[str]]:
-        """Findings, and the names of the linters that were skipped (not installed)."""
+        """Findings, and the names of the linters that were skipped (not installed).
+        ``strict``: the slower optional linters too (Python: mypy)."""
         ...

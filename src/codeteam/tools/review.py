@@ -34,7 +34,7 @@ class ReviewResult:
         return "\n".join(lines)
 
 
-_TOOLS = {"python": ["ruff", "bandit"], "go": ["gofmt", "go vet", "staticcheck", "gosec"]}
+_TOOLS = {"python": ["ruff", "bandit", "mypy"], "go": ["gofmt", "go vet", "staticcheck", "gosec"]}
 
 
 def _summary(language: str, findings: list[Finding], ran: list[str], skipped: list[str]) -> str:
@@ -58,6 +58,9 @@ async def code_review(
     language: Annotated[
         str | None, Doc("python or go; required with code, detected from path otherwise")
     ] = None,
+    strict_types: Annotated[
+        bool, Doc("Python: also type-check with mypy --strict (slower; default false)")
+    ] = False,
 ) -> ReviewResult:
     import tempfile
 
@@ -90,7 +93,7 @@ async def code_review(
                 main = folder / next(iter(files))
                 async with ticking(ctx, f"reviewing {language} code"):
                     findings, skipped = await toolchain.review(
-                        run, folder, main, settings.max_timeout_s
+                        run, folder, main, settings.max_timeout_s, strict=strict_types
                     )
         else:
             assert path is not None
@@ -102,13 +105,14 @@ async def code_review(
             toolchain = services.toolchain(language)
             async with ticking(ctx, f"reviewing {path}"):
                 findings, skipped = await toolchain.review(
-                    run, target.root, target.path, settings.max_timeout_s
+                    run, target.root, target.path, settings.max_timeout_s, strict=strict_types
                 )
     except ToolchainMissing as exc:
         raise missing(exc) from None
     except ValueError as exc:
         raise ToolError(str(exc)) from None
-    ran = [t for t in _TOOLS.get(language, []) if t not in skipped]
+    optional = set() if strict_types else {"mypy"}
+    ran = [t for t in _TOOLS.get(language, []) if t not in skipped and t not in optional]
     failed = any(f.rule == "tool-failure" for f in findings)
     return ReviewResult(
         status="error" if failed else "ok",

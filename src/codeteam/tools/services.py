@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 
 BUILD_MEMORY_BYTES = 2 << 30
+#: RLIM_INFINITY, for ``prlimit --as``.
+UNLIMITED = (1 << 64) - 1
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -70,6 +72,11 @@ class SandboxRunner:
 
     def cache_dir(self, name: str) -> Path:
         return self.sandbox.cache_dir(name)
+
+    def unbounded_memory(self) -> SandboxRunner:
+        """No address-space limit (ThreadSanitizer reserves terabytes of shadow memory); CPU
+        time, processes, file size and the wall clock still bound the run."""
+        return replace(self, limits=replace(self.limits, memory_bytes=UNLIMITED))
 
 
 @dataclass

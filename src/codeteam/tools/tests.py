@@ -106,6 +106,13 @@ async def run_tests(
     timeout_s: Annotated[
         float | None, Doc("wall-clock limit for running the tests, seconds")
     ] = None,
+    race: Annotated[
+        bool,
+        Doc(
+            "Go only: build with the data-race detector (-race; a cold build takes ~40 s, "
+            "races are reported as failures)"
+        ),
+    ] = False,
 ) -> TestRunResult:
     from codeteam.toolchains.base import ToolchainMissing
     from codeteam.tools.paths import confine, display
@@ -129,7 +136,7 @@ async def run_tests(
     try:
         async with ticking(ctx, f"running {language} tests in {path}"):
             cases, result = await toolchain.test(
-                services.runner(), target.root, target.path, chosen, timeout
+                services.runner(), target.root, target.path, chosen, timeout, race=race
             )
     except ToolchainMissing as exc:
         raise missing(exc) from None

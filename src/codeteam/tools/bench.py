@@ -1,0 +1,98 @@
+"""``run_benchmarks``: a project's benchmarks (pytest-benchmark / ``go test -bench``),
+sandboxed, parsed into per-benchmark figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from codeteam.toolchains.base import Benchmark
+from codeteam.tools.base import Doc, ToolContext
+from codeteam.tools.project import output, resolve_project, run_timeout, translated
+from codeteam.tools.tests import check_select
+
+Status = Literal["ok", "error", "no_benchmarks", "timeout", "killed"]
+
+
+@dataclass
+class BenchmarkResult:
+    status: Annotated[
+        Status,
+        Doc(
+            "ok: benchmarks ran; error: they could not build/run (see output); "
+            "no_benchmarks: none found; timeout/killed: a limit stopped the run"
+        ),
+    ]
+    language: str
+    path: str
+    benchmarks: list[Benchmark] = field(default_factory=list)
+    output: Annotated[str, Doc("the runner's own output, capped (head and tail kept)")] = ""
+    truncated: bool = False
+    duration_ms: float = 0.0
+
+    def render(self) -> str:
+        lines = [
+            f"{self.language} benchmarks in {self.path}: {self.status}, "
+            f"{len(self.benchmarks)} benchmark(s) ({self.duration_ms:.0f} ms)"
+        ]
+        for b in self.benchmarks:
+            row = f"  {b.name}: {_fmt(b.ns_per_op)} ns/op"
+            if b.bytes_per_op is not None:
+                row += f", {_fmt(b.bytes_per_op)} B/op, {_fmt(b.allocs_per_op)} allocs/op"
+            if b.rounds is not None:
+                row += f", {b.rounds} rounds"
+            if b.iterations is not None:
+                row += f", {b.iterations} iterations"
+            if b.stddev_ns is not None:
+                row += f", stddev {_fmt(b.stddev_ns)} ns"
+            lines.append(row)
+        if self.status != "ok" and self.output:
+            lines.append(f"--- output\n{self.output.rstrip()}")
+        return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "?" if value is None else f"{value:,.1f}"
+
+
+def outcome(found: int, exit_code: int | None, timed_out: bool, limit: str | None) -> Status:
+    if timed_out or limit == "wall_clock":
+        return "timeout"
+    if limit is not None:
+        return "killed"
+    if exit_code not in (0, 5) or (exit_code == 5 and found):
+        return "error"
+    return "ok" if found else "no_benchmarks"
+
+
+async def run_benchmarks(
+    ctx: ToolContext,
+    path: Annotated[str, Doc("a project directory or test file inside the workspace")],
+    language: Annotated[
+        str | None, Doc("python or go; detected from the path when omitted")
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        Doc("only these benchmarks: pytest names/node ids, or Go BenchmarkX names"),
+    ] = None,
+    timeout_s: Annotated[float | None, Doc("wall-clock limit for the run, seconds")] = None,
+) -> BenchmarkResult:
+    from codeteam.tools.progress import ticking
+
+    chosen = check_select(select)
+    timeout = run_timeout(ctx, timeout_s)
+    project = resolve_project(ctx, path, language)
+    with translated():
+        async with ticking(ctx, f"benchmarking {path}"):
+            found, result = await project.toolchain.benchmark(
+                project.run, project.target.root, project.target.path, chosen, timeout
+            )
+    return BenchmarkResult(
+        status=outcome(len(found), result.exit_code, result.timed_out, result.limit),
+        language=project.language,
+        path=project.display,
+        benchmarks=found,
+        output=output(result),
+        truncated=result.truncated,
+        duration_ms=round(result.duration_ms, 1),
+    )
