@@ -293,7 +293,8 @@ async def test_oversize_body_gets_413_and_the_server_keeps_serving(
     assert r.status_code == 413
     assert "larger than" in r.json()["error"]["message"]
     body, headers = modern("tools/call", name="echo", arguments={"text": "still here"})
-    r = await http.post("/mcp", json=body, headers=headers)
+    r = await http.post("/mcp", json=body, headers={**headers, "accept": "application/json"})
+    assert r.status_code == 200, (r.status_code, r.headers, r.text)
     assert r.json()["result"]["structuredContent"]["text"] == "still here"
 
 

@@ -52,6 +52,21 @@ async def read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
+async def drain_body(receive: Receive, limit: int) -> bool:
+    """Read and drop the rest of a request body; False if it went past ``limit`` bytes
+    (the connection should then be closed) or the client left."""
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        size += len(message.get("body", b""))
+        if size > limit:
+            return False
+        if not message.get("more_body", False):
+            return True
+
+
 async def wait_disconnect(receive: Receive) -> None:
     """Returns once the client has gone (after the body was fully read)."""
     while (await receive())["type"] != "http.disconnect":

@@ -30,6 +30,7 @@ from codeteam.protocol.asgi import (
     Scope,
     Send,
     TooLarge,
+    drain_body,
     header_map,
     read_body,
     respond,
@@ -237,13 +238,16 @@ class McpApp:
         try:
             return await read_body(receive, self.max_body)
         except TooLarge:
-            await self._error(
-                send,
-                413,
+            # Drain what the client is still sending so it reads our answer (closing now
+            # would reset the connection under it); a body far past the cap gets closed on.
+            drained = await drain_body(receive, 4 * self.max_body)
+            frame = jsonrpc.error_frame(
                 None,
                 jsonrpc.INVALID_REQUEST,
                 f"request body larger than {self.max_body} bytes; send less",
             )
+            close = [] if drained else [(b"connection", b"close")]
+            await respond(send, 413, frame, headers=close)
             return None
 
     async def _mcp_post(self, receive: Receive, send: Send, headers: dict[str, str]) -> None:
