@@ -32,8 +32,10 @@ def task_id(req: ModelRequest) -> str:
     return m.group(1) if m else ""
 
 
-def mini_server(workspace: Path) -> str:
-    return f"{sys.executable} {MINI_MCP} {workspace}"
+def mini_server(workspace: Path | None = None) -> str:
+    """The stand-in server's command; without a workspace it is rooted at ``{root}``, so
+    the team can start one per task copy."""
+    return f"{sys.executable} {MINI_MCP} {workspace or '{root}'}"
 
 
 @pytest.fixture

@@ -50,7 +50,11 @@ async def run(fake: FakeAnthropic, store: Store, workspace: Path, **cfg: Any) ->
     provider = AnthropicProvider("claude-test", api_key="k", base_url=fake.url, cfg=FAST)
     events: list[dict[str, Any]] = []
     config = TeamConfig(
-        request="build it", workspace=workspace, mcp_server=mini_server(workspace), **cfg
+        request="build it",
+        workspace=workspace,
+        mcp_server=mini_server(),
+        run_root=workspace.parent / "runs",
+        **cfg,
     )
     try:
         result = await run_team(config, provider, store, events.append)
@@ -252,8 +256,9 @@ async def test_truncated_tool_use_is_never_executed_and_the_model_is_asked_again
 async def test_an_agent_that_keeps_calling_tools_stops_at_the_turn_limit(
     store: Store, tmp_path: Path
 ) -> None:
-    loop = lambda req: Reply([tool_use("list_files")])  # noqa: E731
-    with FakeAnthropic(team([assign("a")], loop)) as fake:
+    # Different arguments each turn: not a loop, just an agent that never finishes.
+    busy = lambda req: Reply([tool_use("list_files", path=f"d{req.turn}")])  # noqa: E731
+    with FakeAnthropic(team([assign("a")], busy)) as fake:
         result = await run(fake, store, tmp_path / "ws", max_turns=3)
     assert result.tasks["a"].status == "failed"
     assert "turn limit (3 turns" in str(result.tasks["a"].error)

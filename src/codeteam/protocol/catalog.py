@@ -54,9 +54,16 @@ class ToolCatalog:
 
     @classmethod
     def builtin(cls) -> ToolCatalog:
-        """The built-in tools, listed from the precomputed JSON."""
+        """The built-in tools, listed from the precomputed JSON; with a team provider
+        configured, the team tools too (their own precomputed listing)."""
         from codeteam.protocol.builtin_listing import NAMES, TOOLS_JSON
+        from codeteam.team.enabled import team_provider
 
+        if team_provider():
+            from codeteam.protocol import team_listing
+
+            listing = TOOLS_JSON[:-1] + "," + team_listing.TOOLS_JSON[1:]
+            return cls(NAMES + team_listing.NAMES, listing, _builtin_and_team_tools)
         return cls(NAMES, TOOLS_JSON, _builtin_tools)
 
     def spec(self, name: str) -> ToolSpec | None:
@@ -85,6 +92,19 @@ def _builtin_tools() -> list[ToolSpec]:
     return list(builtin_tools())
 
 
+def _team_tools() -> list[ToolSpec]:
+    from codeteam.tools.team import team_tools
+
+    return team_tools()
+
+
+def _builtin_and_team_tools() -> list[ToolSpec]:
+    return _builtin_tools() + _team_tools()
+
+
+TEAM_LISTING_MODULE = os.path.join(os.path.dirname(__file__), "team_listing.py")
+
+
 def render_listing_module(tools: Sequence[ToolSpec]) -> str:
     """Source of :mod:`codeteam.protocol.builtin_listing` for ``tools``."""
     names = "".join(f'    "{t.name}",\n' for t in tools)
@@ -100,21 +120,23 @@ def render_listing_module(tools: Sequence[ToolSpec]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Rewrite (or with ``--check``, verify) the precomputed built-in listing."""
     args = sys.argv[1:] if argv is None else list(argv)
-    wanted = render_listing_module(_builtin_tools())
-    current = ""
-    if os.path.exists(LISTING_MODULE):
-        with open(LISTING_MODULE, encoding="utf-8") as f:
-            current = f.read()
-    if "--check" in args:
+    stale = 0
+    for module, tools in ((LISTING_MODULE, _builtin_tools), (TEAM_LISTING_MODULE, _team_tools)):
+        wanted = render_listing_module(tools())
+        current = ""
+        if os.path.exists(module):
+            with open(module, encoding="utf-8") as f:
+                current = f.read()
+        if "--check" in args:
+            if current != wanted:
+                print(f"{module} is stale: run python -m codeteam.protocol.catalog")
+                stale = 1
+            continue
         if current != wanted:
-            print(f"{LISTING_MODULE} is stale: run python -m codeteam.protocol.catalog")
-            return 1
-        return 0
-    if current != wanted:
-        with open(LISTING_MODULE, "w", encoding="utf-8") as f:
-            f.write(wanted)
-        print(f"wrote {LISTING_MODULE}")
-    return 0
+            with open(module, "w", encoding="utf-8") as f:
+                f.write(wanted)
+            print(f"wrote {module}")
+    return stale
 
 
 if __name__ == "__main__":

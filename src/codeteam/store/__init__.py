@@ -1,8 +1,10 @@
 """Run records in SQLite: runs, tasks, model calls, tool calls.
 
-Autocommit and WAL: every write is durable when the call returns, so Ctrl-C or a crash
-loses nothing already recorded. Writes are small and synchronous (well under a
-millisecond); the team calls them from its event loop directly.
+Autocommit and WAL: every write is in the database when the call returns, so Ctrl-C, a
+crash or SIGKILL loses nothing already recorded (``synchronous=NORMAL``: only a power cut
+may lose the last commits, and a commit costs microseconds instead of an fsync). Writes
+are small and synchronous (well under a millisecond); the team calls them from its event
+loop directly.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Store:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         migrate(self.db)
 
     def close(self) -> None:
@@ -78,10 +81,58 @@ class Store:
     def add_task(
         self, run_id: str, task_id: str, agent: str, description: str, depends_on: list[str]
     ) -> None:
+        """Record a planned task; on resume an existing record is kept as it is."""
         self.db.execute(
-            "INSERT INTO tasks (run_id, id, agent, description, depends_on, status) "
+            "INSERT OR IGNORE INTO tasks (run_id, id, agent, description, depends_on, status) "
             "VALUES (?, ?, ?, ?, ?, 'pending')",
             (run_id, task_id, agent, description, json.dumps(depends_on)),
+        )
+
+    def set_run_state(
+        self,
+        run_id: str,
+        *,
+        config: dict[str, Any] | None = None,
+        run_dir: str | None = None,
+        lead_messages: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """What a resume needs, written as soon as it is known."""
+        for column, value in (
+            ("config", config),
+            ("run_dir", run_dir),
+            ("lead_messages", lead_messages),
+        ):
+            if value is not None:
+                encoded = value if isinstance(value, str) else json.dumps(value)
+                self.db.execute(
+                    f"UPDATE runs SET {column} = ? WHERE id = ?",  # noqa: S608 - fixed names
+                    (encoded, run_id),
+                )
+
+    def reopen_run(self, run_id: str) -> None:
+        self.db.execute(
+            "UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?",
+            (run_id,),
+        )
+
+    def set_task_base(self, run_id: str, task_id: str, base: str) -> None:
+        self.db.execute(
+            "UPDATE tasks SET base = ? WHERE run_id = ? AND id = ?", (base, run_id, task_id)
+        )
+
+    def record_limit(self, run_id: str, task_id: str | None, kind: str, detail: str) -> None:
+        self.db.execute(
+            "INSERT INTO limits (run_id, task_id, kind, detail, at) VALUES (?, ?, ?, ?, ?)",
+            (run_id, task_id, kind, detail, time.time()),
+        )
+
+    def record_conflict(
+        self, run_id: str, task_id: str, path: str, other: str, detail: str
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO conflicts (run_id, task_id, path, other, detail, at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (run_id, task_id, path, other, detail, time.time()),
         )
 
     def start_task(self, run_id: str, task_id: str) -> None:
@@ -185,6 +236,14 @@ class Store:
                 "SELECT * FROM model_calls WHERE run_id = ? ORDER BY id", (run_id,)
             )
         ]
+        for table in ("limits", "conflicts"):
+            run[table] = [
+                dict(r)
+                for r in self.db.execute(
+                    f"SELECT * FROM {table} WHERE run_id = ? ORDER BY id",  # noqa: S608
+                    (run_id,),
+                )
+            ]
         run["tool_calls"] = [
             {**dict(c), "arguments": json.loads(c["arguments"])}
             for c in self.db.execute(

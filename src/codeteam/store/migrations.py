@@ -81,7 +81,40 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_initial]
+def m002_budgets_resume_merge(db: sqlite3.Connection) -> None:
+    """Limits that fired, merge conflicts, and what a resume needs: the lead's conversation,
+    the run's settings and directory of copies, each task's recorded base."""
+    _script(
+        db,
+        """
+        ALTER TABLE runs ADD COLUMN lead_messages TEXT;   -- JSON: the lead's conversation
+        ALTER TABLE runs ADD COLUMN config TEXT;          -- JSON: settings to resume with
+        ALTER TABLE runs ADD COLUMN run_dir TEXT;         -- task copies and bases
+        ALTER TABLE tasks ADD COLUMN base TEXT;           -- the copy the task started from
+        CREATE TABLE limits (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            task_id TEXT,                  -- NULL for run-wide limits and the lead
+            kind TEXT NOT NULL,            -- tokens | cost | turns | tool_calls | repeat
+            detail TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE TABLE conflicts (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            task_id TEXT NOT NULL,
+            path TEXT NOT NULL,            -- the file both changed (kept as first merged)
+            other TEXT NOT NULL,           -- where this task's version was kept
+            detail TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX limits_run ON limits(run_id);
+        CREATE INDEX conflicts_run ON conflicts(run_id)
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [m001_initial, m002_budgets_resume_merge]
 
 
 def migrate(db: sqlite3.Connection) -> list[str]:

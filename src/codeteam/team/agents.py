@@ -48,8 +48,12 @@ subtask, all in a single reply. Agents: code (writes source files and runs them)
 leaks), deploy (builds/packages). Use depends_on so a task starts after the tasks whose \
 files it needs; independent tasks run in parallel. Give each task a complete description \
 (language, file names, behaviour): the agents see only your description and the results \
-of the tasks it depends on. When the results come back, write the final report: what was \
-built (files), test results, review findings, and any task that failed and why."""
+of the tasks it depends on. For a performance request, find the bottleneck first: a code \
+task that profiles (profile) and measures (run_benchmarks), then a code task that changes \
+the bottleneck and runs the benchmarks again, then review (lint) and test (the tests still \
+pass) tasks after it. When the results come back, write the final report: what was \
+built (files), test results, review findings, measured figures, and any task that failed \
+and why."""
 
 _COMMON = """You work in a shared workspace through tools; paths are relative to the \
 workspace root. Do the task you are given, verify it with the tools, and finish with a \
@@ -68,9 +72,9 @@ SPECIALIST_SYSTEM = {
 
 _FILES = ("read_file", "write_file", "list_files")
 TOOLSETS: dict[str, tuple[str, ...]] = {
-    "code": (*_FILES, "execute_code", "run_tests", "list_toolchains"),
-    "test": (*_FILES, "run_tests", "execute_code", "list_toolchains"),
-    "review": ("read_file", "list_files", "code_review", "list_toolchains"),
+    "code": (*_FILES, "execute_code", "run_tests", "profile", "run_benchmarks", "list_toolchains"),
+    "test": (*_FILES, "run_tests", "execute_code", "run_benchmarks", "list_toolchains"),
+    "review": ("read_file", "list_files", "code_review", "profile", "list_toolchains"),
     "deploy": (*_FILES, "execute_code", "run_tests", "build", "list_toolchains"),
 }
 

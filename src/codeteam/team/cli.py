@@ -33,26 +33,45 @@ def _run(ns: argparse.Namespace) -> int:
     )
     if ns.max_parallel < 1 or ns.max_turns < 1:
         raise ConfigError("--max-parallel and --max-turns must be at least 1")
+    if not ns.request and not ns.resume:
+        raise ConfigError('say what to build: codeteam run "REQUEST" (or --resume ID)')
     from rich.console import Console
     from rich.live import Live
 
-    from codeteam.team.runner import RunResult, Sink, TeamConfig, run_team
+    from codeteam.team.budget import RunBudget, load_prices
+    from codeteam.team.runner import RunResult, Sink, TeamConfig, resume_config, run_team
     from codeteam.team.ui import JsonLines, TaskBoard
 
     store = _store(ns.db)
-    cfg = TeamConfig(
-        request=ns.request,
-        workspace=Path(ns.workspace),
-        max_parallel=ns.max_parallel,
-        max_turns=ns.max_turns,
-        task_timeout_s=ns.task_timeout,
-        max_tokens=ns.max_tokens,
-        mcp_server=ns.mcp_server,
+    if ns.resume:
+        cfg = resume_config(store, ns.resume)
+    else:
+        cfg = TeamConfig(
+            request=ns.request,
+            workspace=Path(ns.workspace),
+            max_parallel=ns.max_parallel,
+            max_turns=ns.max_turns,
+            task_timeout_s=ns.task_timeout,
+            max_tokens=ns.max_tokens,
+            mcp_server=ns.mcp_server,
+            max_tool_calls=ns.max_tool_calls or None,
+            repeat_limit=ns.repeat_limit or None,
+            max_run_tokens=ns.max_run_tokens,
+            max_cost_usd=ns.max_cost,
+            prices=load_prices(Path(ns.prices) if ns.prices else None),
+            isolate=not ns.no_isolate,
+        )
+    # Refused up front (exit 2): a cost cap on a model without a price.
+    RunBudget.create(
+        provider.model,
+        cfg.prices or load_prices(None),
+        max_tokens=cfg.max_run_tokens,
+        max_cost_usd=cfg.max_cost_usd,
     )
 
     async def go(emit: Sink) -> RunResult:
         try:
-            return await run_team(cfg, provider, store, emit)
+            return await run_team(cfg, provider, store, emit, resume=ns.resume)
         finally:
             await provider.aclose()
 

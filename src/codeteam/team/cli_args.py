@@ -12,7 +12,12 @@ def add_team_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         description="A lead agent plans the request; specialists (code, test, review, "
         "deploy) carry it out in parallel through the MCP code tools.",
     )
-    run.add_argument("request", help="what to build, in plain words")
+    run.add_argument("request", nargs="?", help="what to build, in plain words")
+    run.add_argument(
+        "--resume",
+        metavar="ID",
+        help="finish an interrupted run: finished tasks are taken from the records",
+    )
     run.add_argument("--workspace", default=".", help="directory the team works in (default .)")
     run.add_argument("--provider", choices=("anthropic", "openai"), default="anthropic")
     run.add_argument("--model", help="model name (env CODETEAM_MODEL)")
@@ -21,6 +26,21 @@ def add_team_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     run.add_argument("--max-turns", type=int, default=20, help="model turns per agent (20)")
     run.add_argument("--task-timeout", type=float, default=900.0, help="seconds per task (900)")
     run.add_argument("--max-tokens", type=int, default=8192, help="output tokens per turn")
+    run.add_argument("--max-tool-calls", type=int, default=100, help="per agent (100)")
+    run.add_argument(
+        "--repeat-limit",
+        type=int,
+        default=3,
+        help="stop an agent making the same tool call this many times in a row (3; 0 off)",
+    )
+    run.add_argument("--max-run-tokens", type=int, help="token cap for the whole run")
+    run.add_argument("--max-cost", type=float, help="cost cap for the whole run, USD")
+    run.add_argument("--prices", help="JSON/TOML price table {model: {input, output}} per MTok")
+    run.add_argument(
+        "--no-isolate",
+        action="store_true",
+        help="tasks share the workspace instead of working on copies merged back",
+    )
     run.add_argument("--db", help="run records database (default: user data directory)")
     run.add_argument("--json", action="store_true", help="print a JSONL event stream")
     run.add_argument(

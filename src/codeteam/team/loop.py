@@ -17,6 +17,8 @@ from codeteam.llm import Block, Message, Provider, ToolDef, Turn
 ToolHandler = Callable[[list[Block]], Awaitable[list[Block]]]
 #: Sees every model call: the turn (None when it failed), its start time, the error.
 OnTurn = Callable[[Turn | None, float, str | None], None]
+#: Sees the conversation each time it grows (the lead's is recorded for resume).
+OnMessages = Callable[[list[Message]], None]
 
 TRUNCATED = (
     "Your previous reply hit the output token limit before its tool call was complete, so "
@@ -51,14 +53,30 @@ async def tool_loop(
     max_turns: int,
     max_tokens: int,
     on_turn: OnTurn,
+    before_turn: Callable[[], None] | None = None,
+    history: list[Message] | None = None,
+    on_messages: OnMessages | None = None,
 ) -> LoopResult:
     """Run until the model answers without calling a tool, or ``max_turns`` model calls.
 
-    :class:`codeteam.llm.LLMError` propagates: the caller decides what a failed model means.
+    ``before_turn`` runs before every model call and may raise to stop the loop (budgets).
+    ``history`` continues a recorded conversation (resume): an assistant turn at its end
+    has its tool calls handled first. :class:`codeteam.llm.LLMError` propagates: the
+    caller decides what a failed model means.
     """
-    messages: list[Message] = [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
+    messages: list[Message] = list(history or []) or [
+        {"role": "user", "content": [{"type": "text", "text": prompt}]}
+    ]
+    done_turns = sum(1 for m in messages if m["role"] == "assistant")
+    if messages[-1]["role"] == "assistant":
+        uses = [b for b in messages[-1]["content"] if b.get("type") == "tool_use"]
+        messages.append({"role": "user", "content": await handle(uses)})
+        if on_messages is not None:
+            on_messages(messages)
     last_text = ""
-    for turn_no in range(1, max_turns + 1):
+    for turn_no in range(done_turns + 1, max_turns + 1):
+        if before_turn is not None:
+            before_turn()
         started = time.time()
         try:
             turn = await provider.turn(
@@ -80,5 +98,9 @@ async def tool_loop(
         if not uses:
             return LoopResult(turn.text, turn_no, "ok")
         messages.append({"role": "assistant", "content": turn.content})
+        if on_messages is not None:
+            on_messages(messages)
         messages.append({"role": "user", "content": await handle(uses)})
+        if on_messages is not None:
+            on_messages(messages)
     return LoopResult(last_text, max_turns, "turn_limit")

@@ -4,6 +4,10 @@ By default it starts ``codeteam serve`` over stdio with the run's workspace as i
 root; ``--mcp-server`` picks any other server by command line or by URL (Streamable
 HTTP). The official SDK's ``ClientSession`` multiplexes concurrent requests, so parallel
 specialists share it.
+
+Tasks on isolated copies each get their own server rooted at their copy (started on
+their first tool call): our own server, or a ``--mcp-server`` command containing
+``{root}``. A URL, or a command without ``{root}``, cannot be pointed at a copy.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +34,7 @@ class ToolOutcome:
     text: str
     is_error: bool
     status: str
+    structured: dict[str, Any] | None = None
 
 
 def _model_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +57,10 @@ def _render(result: Any) -> ToolOutcome:
     if isinstance(structured, dict) and isinstance(structured.get("status"), str):
         status = structured["status"]
     return ToolOutcome(
-        text or ("(error)" if result.is_error else "(no output)"), bool(result.is_error), status
+        text or ("(error)" if result.is_error else "(no output)"),
+        bool(result.is_error),
+        status,
+        structured if isinstance(structured, dict) else None,
     )
 
 
@@ -73,9 +81,22 @@ class McpTools:
         return _render(result)
 
 
+#: Never passed to the team's own server: it would offer the team tools again (recursion).
+_NOT_INHERITED = ("CODETEAM_TEAM_PROVIDER", "CODETEAM_CATALOG")
+
+
 def _server_env() -> dict[str, str]:
     # The server gets the SDK's minimal environment plus our own settings, never API keys.
-    return {k: v for k, v in os.environ.items() if k.startswith("CODETEAM_")}
+    return {
+        k: v for k, v in os.environ.items() if k.startswith("CODETEAM_") and k not in _NOT_INHERITED
+    }
+
+
+def can_isolate(target: str | None) -> bool:
+    """Whether a server can be started rooted at a task's copy."""
+    if target is None:
+        return True
+    return not target.startswith(("http://", "https://")) and "{root}" in target
 
 
 @asynccontextmanager
@@ -91,7 +112,7 @@ async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools
             streams = await stack.enter_async_context(streamable_http_client(target))
         else:
             argv = (
-                shlex.split(target)
+                [a.replace("{root}", str(workspace)) for a in shlex.split(target)]
                 if target
                 else [sys.executable, "-m", "codeteam", "serve", "--root", str(workspace)]
             )
@@ -113,3 +134,27 @@ async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools
             for t in listing.tools
         ]
         yield McpTools(session, tools)
+
+
+class TaskServer:
+    """A task's own server, rooted at its copy; the copy (``prepare``) and the server are
+    made on the task's first tool call, so a task that calls no tool costs neither.
+
+    Enter and leave it in the task's own asyncio task (the SDK's transports are anyio
+    task groups).
+    """
+
+    def __init__(self, target: str | None, prepare: Callable[[], Path]) -> None:
+        self._target = target
+        self._prepare = prepare
+        self._stack = AsyncExitStack()
+        self._tools: McpTools | None = None
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        if self._tools is None:
+            root = self._prepare()
+            self._tools = await self._stack.enter_async_context(connect(self._target, root))
+        return await self._tools.call(name, arguments)
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()

@@ -7,22 +7,34 @@ dict) to whoever watches: the live table, the JSONL printer, a test.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from codeteam.llm import Block, LLMError, Provider, Turn
+from codeteam.config import ConfigError
+from codeteam.llm import Block, LLMError, Message, Provider, Turn
 from codeteam.store import ModelCall, Store
 from codeteam.team import agents
+from codeteam.team.budget import CallGuard, LimitReached, Price, RunBudget, load_prices
 from codeteam.team.loop import tool_loop, tool_result
-from codeteam.team.mcp import McpTools, connect
+from codeteam.team.mcp import McpTools, TaskServer, can_isolate, connect
 from codeteam.team.plan import TaskSpec, check_plan
 from codeteam.team.scheduler import TaskOutcome, run_plan
+from codeteam.team.workspace import Conflict, merge_back, snapshot
 
 Event = dict[str, Any]
 Sink = Callable[[Event], None]
+
+
+def default_run_root() -> Path:
+    """Where runs keep their task copies: ``$CODETEAM_RUN_DIR`` or /var/tmp/codeteam-runs
+    (outside the user's home: sandboxed code runs as another uid and must reach them)."""
+    return Path(os.environ.get("CODETEAM_RUN_DIR") or "/var/tmp/codeteam-runs")  # noqa: S108
 
 
 @dataclass(frozen=True)
@@ -36,15 +48,61 @@ class TeamConfig:
     task_timeout_s: float | None = 900.0
     max_tokens: int = 8192
     mcp_server: str | None = None
+    #: per specialist: tool calls, and identical calls in a row before it is stopped
+    max_tool_calls: int | None = 100
+    repeat_limit: int | None = 3
+    #: per run (None: no cap)
+    max_run_tokens: int | None = None
+    max_cost_usd: float | None = None
+    prices: dict[str, Price] | None = None
+    #: each task on its own copy of the workspace, merged back three-way
+    isolate: bool = True
+    run_root: Path | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The settings a resume reuses (JSON)."""
+        out = {
+            k: getattr(self, k)
+            for k in (
+                "max_parallel",
+                "max_turns",
+                "lead_max_turns",
+                "max_plan_attempts",
+                "task_timeout_s",
+                "max_tokens",
+                "mcp_server",
+                "max_tool_calls",
+                "repeat_limit",
+                "max_run_tokens",
+                "max_cost_usd",
+                "isolate",
+            )
+        }
+        out["prices"] = {k: vars(v) for k, v in (self.prices or {}).items()}
+        return out
+
+    @classmethod
+    def from_record(cls, run: dict[str, Any]) -> TeamConfig:
+        raw = json.loads(run.get("config") or "{}")
+        prices = raw.pop("prices", None)
+        cfg = cls(request=run["request"], workspace=Path(run["workspace"]), **raw)
+        if prices:
+            cfg = replace(cfg, prices={k: Price(**v) for k, v in prices.items()})
+        return cfg
 
 
 @dataclass
 class RunResult:
     run_id: str
-    status: str  # completed | failed | interrupted
+    status: str  # completed | failed | stopped (a run limit) | interrupted
     report: str
     error: str | None = None
     tasks: dict[str, TaskOutcome] = field(default_factory=dict)
+    limits: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: every successful run_benchmarks of the run: (task, {benchmark: ns/op})
+    benchmarks: list[tuple[str, dict[str, float]]] = field(default_factory=list)
 
     @property
     def failed_tasks(self) -> dict[str, TaskOutcome]:
@@ -55,24 +113,56 @@ class PlanError(Exception):
     """The lead kept sending invalid plans."""
 
 
+#: Task states a resume keeps; any other task is run again from its recorded base.
+FINISHED = ("ok", "failed", "skipped")
+
+
 class _Run:
     def __init__(
-        self, cfg: TeamConfig, provider: Provider, store: Store, run_id: str, emit: Sink
+        self,
+        cfg: TeamConfig,
+        provider: Provider,
+        store: Store,
+        run_id: str,
+        emit: Sink,
+        budget: RunBudget,
     ) -> None:
         self.cfg = cfg
         self.provider = provider
         self.store = store
         self.run_id = run_id
         self.emit = emit
+        self.budget = budget
         self.outcomes: dict[str, TaskOutcome] = {}
+        #: finished tasks loaded from the records on resume: never run again
+        self.resumed: set[str] = set()
+        self.bases: dict[str, str] = {}
+        #: bumped by every merge that changed the workspace: tasks starting in the same
+        #: generation share one base snapshot
+        self.generation = 0
         self.rejections = 0
         self.mcp: McpTools | None = None
+        self.workspace = cfg.workspace.resolve()
+        self.run_dir: Path | None = None
+        self.limits: list[str] = []
+        self.conflicts: list[Conflict] = []
+        #: every successful run_benchmarks: (task, {benchmark: ns/op}), in order
+        self.benchmarks: list[tuple[str, dict[str, float]]] = []
 
     # -------------------------------------------------------------- recording
+
+    def _limit(self, task_id: str | None, exc: LimitReached) -> None:
+        if exc.kind in ("tokens", "cost") and any(exc.kind in x for x in self.limits):
+            return  # a run cap is recorded once, when it first stops an agent
+        self.limits.append(f"{exc.kind}: {exc.detail}" + (f" (task {task_id})" if task_id else ""))
+        self.store.record_limit(self.run_id, task_id, exc.kind, exc.detail)
+        self.emit({"event": "limit", "task": task_id, "kind": exc.kind, "detail": exc.detail})
 
     def _on_turn(self, task_id: str | None) -> Callable[[Turn | None, float, str | None], None]:
         def record(turn: Turn | None, started: float, error: str | None) -> None:
             u = turn.usage if turn else None
+            if u is not None:
+                self.budget.charge(u)
             call = ModelCall(
                 model=turn.model if turn else self.provider.model,
                 input_tokens=u.input_tokens if u else 0,
@@ -101,8 +191,14 @@ class _Run:
 
     # -------------------------------------------------------------- specialists
 
-    async def _call_tools(self, task_id: str, allowed: set[str], uses: list[Block]) -> list[Block]:
-        assert self.mcp is not None
+    async def _call_tools(
+        self,
+        task_id: str,
+        allowed: set[str],
+        uses: list[Block],
+        server: McpTools | TaskServer,
+        guard: CallGuard,
+    ) -> list[Block]:
         results: list[Block] = []
         for use in uses:
             started = time.time()
@@ -112,9 +208,12 @@ class _Run:
                 results.append(tool_result(use["id"], text, True))
                 status, is_error = "unknown_tool", True
             else:
-                out = await self.mcp.call(name, use["input"])
+                guard.admit(name, use["input"])
+                out = await server.call(name, use["input"])
                 results.append(tool_result(use["id"], out.text, out.is_error))
                 status, is_error = out.status, out.is_error
+                if name == "run_benchmarks" and status == "ok" and out.structured:
+                    self._benchmarks(task_id, out.structured)
             duration = (time.time() - started) * 1000
             self.store.record_tool_call(
                 self.run_id,
@@ -138,6 +237,42 @@ class _Run:
             )
         return results
 
+    def _benchmarks(self, task_id: str, structured: dict[str, Any]) -> None:
+        figures = {
+            str(b["name"]): float(b["ns_per_op"])
+            for b in structured.get("benchmarks", [])
+            if isinstance(b, dict) and b.get("ns_per_op") is not None
+        }
+        if figures:
+            self.benchmarks.append((task_id, figures))
+
+    def _copies(self, spec: TaskSpec) -> tuple[Path, Path]:
+        """The task's base (recorded: a restarted task starts from the same one) and a
+        fresh working copy of it."""
+        assert self.run_dir is not None
+        recorded = self.bases.get(spec.id)
+        if recorded and Path(recorded).is_dir():
+            base = Path(recorded)
+        else:
+            base = self.run_dir / "bases" / f"g{self.generation}"
+            if not base.is_dir():
+                snapshot(self.workspace, base)
+            self.store.set_task_base(self.run_id, spec.id, str(base))
+        work = self.run_dir / "work" / spec.id
+        snapshot(base, work)
+        return base, work
+
+    def _merge(self, spec: TaskSpec, base: Path, work: Path) -> str:
+        merged = merge_back(base, work, self.workspace, spec.id)
+        if merged.applied or merged.merged or merged.conflicts:
+            self.generation += 1
+        for c in merged.conflicts:
+            self.conflicts.append(c)
+            self.store.record_conflict(self.run_id, spec.id, c.path, c.other, c.detail)
+            self.emit({"event": "conflict", "task": spec.id, "path": c.path, "other": c.other})
+        shutil.rmtree(work, ignore_errors=True)
+        return merged.describe()
+
     async def _specialist(self, spec: TaskSpec, deps: dict[str, TaskOutcome]) -> TaskOutcome:
         assert self.mcp is not None
         self.store.start_task(self.run_id, spec.id)
@@ -145,6 +280,16 @@ class _Run:
         b = agents.brief(self.cfg.request, spec, deps)
         tools = [self.mcp.tools[n] for n in b.tool_names if n in self.mcp.tools]
         allowed = {t.name for t in tools}
+        server: McpTools | TaskServer = self.mcp
+        copies: list[Path] = []
+
+        def prepare() -> Path:
+            copies.extend(self._copies(spec))
+            return copies[1]
+
+        if self.run_dir is not None:
+            server = TaskServer(self.cfg.mcp_server, prepare)
+        guard = CallGuard(self.cfg.max_tool_calls, self.cfg.repeat_limit)
         turns = 0
         record = self._on_turn(spec.id)
 
@@ -154,7 +299,7 @@ class _Run:
             record(turn, started, error)
 
         async def handle(uses: list[Block]) -> list[Block]:
-            return await self._call_tools(spec.id, allowed, uses)
+            return await self._call_tools(spec.id, allowed, uses, server, guard)
 
         try:
             res = await tool_loop(
@@ -166,17 +311,27 @@ class _Run:
                 max_turns=self.cfg.max_turns,
                 max_tokens=self.cfg.max_tokens,
                 on_turn=on_turn,
+                before_turn=self.budget.check,
             )
+            if res.status == "turn_limit":
+                detail = f"stopped at the turn limit ({self.cfg.max_turns} turns, --max-turns)"
+                self._limit(spec.id, LimitReached("turns", detail))
+                outcome = TaskOutcome("failed", summary=res.text, error=detail, turns=res.turns)
+            else:
+                outcome = TaskOutcome("ok", summary=res.text or "(no summary)", turns=res.turns)
         except LLMError as exc:
-            return TaskOutcome("failed", error=str(exc), turns=turns)
-        if res.status == "turn_limit":
-            return TaskOutcome(
-                "failed",
-                summary=res.text,
-                error=f"stopped at the turn limit ({self.cfg.max_turns} turns, --max-turns)",
-                turns=res.turns,
-            )
-        return TaskOutcome("ok", summary=res.text or "(no summary)", turns=res.turns)
+            outcome = TaskOutcome("failed", error=str(exc), turns=turns)
+        except LimitReached as exc:
+            self._limit(spec.id, exc)
+            outcome = TaskOutcome("failed", error=exc.detail, turns=turns)
+        finally:
+            if isinstance(server, TaskServer):
+                await server.aclose()
+        if copies:
+            note = self._merge(spec, copies[0], copies[1])
+            if note:
+                outcome.summary = f"{outcome.summary}\n[{note}]".strip()
+        return outcome
 
     def _task_done(self, spec: TaskSpec, outcome: TaskOutcome) -> None:
         self.store.finish_task(
@@ -201,7 +356,10 @@ class _Run:
 
     async def _plan(self, uses: list[Block]) -> list[Block]:
         assign = [u for u in uses if u["name"] == "assign_task"]
-        check = check_plan([(u["id"], u["input"]) for u in assign], done=self.outcomes)
+        ids = {u["input"].get("id") for u in assign if isinstance(u.get("input"), dict)}
+        # On resume the pending plan's finished tasks are in the records: not duplicates.
+        earlier = [k for k in self.outcomes if not (k in self.resumed and k in ids)]
+        check = check_plan([(u["id"], u["input"]) for u in assign], done=earlier)
         if not check.ok:
             self.rejections += 1
             self.emit({"event": "plan_rejected", "errors": list(check.errors.values())})
@@ -229,8 +387,12 @@ class _Run:
                     ],
                 }
             )
+            todo = [t for t in check.tasks if t.id not in self.resumed]
+            for t in check.tasks:
+                if t.id in self.resumed:
+                    self.emit({"event": "task_resumed", "task": t.id, "agent": t.agent})
             done = await run_plan(
-                check.tasks,
+                todo,
                 self._specialist,
                 max_parallel=self.cfg.max_parallel,
                 task_timeout_s=self.cfg.task_timeout_s,
@@ -263,7 +425,10 @@ class _Run:
                 )
         return results
 
-    async def lead(self) -> str:
+    async def lead(self, history: list[Message] | None = None) -> str:
+        def keep(messages: list[Message]) -> None:
+            self.store.set_run_state(self.run_id, lead_messages=messages)
+
         res = await tool_loop(
             self.provider,
             system=agents.LEAD_SYSTEM,
@@ -273,6 +438,9 @@ class _Run:
             max_turns=self.cfg.lead_max_turns,
             max_tokens=self.cfg.max_tokens,
             on_turn=self._on_turn(None),
+            before_turn=self.budget.check,
+            history=history,
+            on_messages=keep,
         )
         if res.status == "turn_limit" and not res.text:
             return f"(the lead stopped at its turn limit of {self.cfg.lead_max_turns} turns)"
@@ -294,17 +462,118 @@ def failure_note(tasks: dict[str, TaskOutcome]) -> str:
     )
 
 
-async def run_team(
-    cfg: TeamConfig, provider: Provider, store: Store, emit: Sink | None = None
-) -> RunResult:
-    """Carry out one request. Never raises for model or tool trouble: the result says.
+def _appendix(run: _Run, status: str, error: str | None) -> str:
+    """What the report must say whatever the lead wrote: limits, conflicts, and the task
+    outcomes when the lead could not write a report at all."""
+    parts: list[str] = []
+    if status == "stopped":
+        lines = [
+            f"- {k}: {v.status}" + (f" ({v.error})" if v.error else "")
+            for k, v in run.outcomes.items()
+        ]
+        parts.append(f"The run stopped: {error}\nTasks:\n" + "\n".join(lines))
+    if run.limits:
+        parts.append("Limits that fired:\n" + "\n".join(f"- {x}" for x in run.limits))
+    if run.benchmarks:
+        parts.append(benchmark_table(run.benchmarks))
+    if run.conflicts:
+        parts.append(
+            "Merge conflicts (both versions kept):\n"
+            + "\n".join(f"- {c.path}: {c.detail}" for c in run.conflicts)
+        )
+    return "\n\n".join(parts)
 
-    Cancellation (Ctrl-C) records the run as interrupted and propagates.
+
+def benchmark_table(runs: list[tuple[str, dict[str, float]]]) -> str:
+    """Measured figures, first run_benchmarks of the run against the last: the before and
+    after of an optimisation, from the tool's results (not from the model's words)."""
+    (first_task, before), (last_task, after) = runs[0], runs[-1]
+    if len(runs) == 1:
+        rows = [f"- {name}: {ns:,.0f} ns/op" for name, ns in before.items()]
+        return f"Benchmarks (measured once, by {first_task}):\n" + "\n".join(rows)
+    rows = []
+    for name in sorted(set(before) | set(after)):
+        b, a = before.get(name), after.get(name)
+        if b is not None and a is not None and a > 0:
+            rows.append(f"- {name}: {b:,.0f} -> {a:,.0f} ns/op ({b / a:.1f}x)")
+        else:
+            rows.append(f"- {name}: {b or '-'} -> {a or '-'} ns/op")
+    return f"Benchmarks, before ({first_task}) -> after ({last_task}):\n" + "\n".join(rows)
+
+
+def _budget(cfg: TeamConfig, provider: Provider) -> RunBudget:
+    prices = cfg.prices if cfg.prices is not None else load_prices(None)
+    return RunBudget.create(
+        provider.model, prices, max_tokens=cfg.max_run_tokens, max_cost_usd=cfg.max_cost_usd
+    )
+
+
+def _load_resume(run: _Run, record: dict[str, Any]) -> list[Message] | None:
+    """Finished tasks and the lead's conversation from the records; tokens spent so far."""
+    for t in record["tasks"]:
+        if t.get("base"):
+            run.bases[t["id"]] = t["base"]
+        if t["status"] in FINISHED:
+            run.outcomes[t["id"]] = TaskOutcome(
+                t["status"], summary=t["result"] or "", error=t["error"], turns=t["turns"]
+            )
+            run.resumed.add(t["id"])
+    for m in record["model_calls"]:
+        from codeteam.llm import Usage
+
+        run.budget.charge(
+            Usage(
+                m["input_tokens"],
+                m["output_tokens"],
+                m["cache_creation_tokens"],
+                m["cache_read_tokens"],
+            )
+        )
+    raw = record.get("lead_messages")
+    history: list[Message] | None = json.loads(raw) if raw else None
+    return history
+
+
+def resume_config(store: Store, run_id: str) -> TeamConfig:
+    """The recorded settings of a run to resume, or :class:`ConfigError` saying why not."""
+    record = store.get_run(run_id)
+    if record is None:
+        raise ConfigError(f"no run {run_id!r} in {store.path}: see 'codeteam runs'")
+    if record["status"] == "completed":
+        raise ConfigError(f"run {run_id} already completed: nothing to resume")
+    return TeamConfig.from_record(record)
+
+
+async def run_team(
+    cfg: TeamConfig,
+    provider: Provider,
+    store: Store,
+    emit: Sink | None = None,
+    *,
+    resume: str | None = None,
+) -> RunResult:
+    """Carry out one request, or with ``resume`` finish a recorded one without redoing
+    its finished tasks. Never raises for model or tool trouble: the result says.
+
+    Raises :class:`ConfigError` up front (a cost cap on a model without a price, a run
+    that cannot be resumed). Cancellation (Ctrl-C) records the run as interrupted and
+    propagates.
     """
     sink: Sink = emit or (lambda _e: None)
+    budget = _budget(cfg, provider)
     workspace = cfg.workspace.resolve()
     workspace.mkdir(parents=True, exist_ok=True)
-    run_id = store.create_run(cfg.request, str(workspace), provider.name, provider.model)
+    history: list[Message] | None = None
+    record: dict[str, Any] | None = None
+    if resume is not None:
+        record = store.get_run(resume)
+        if record is None or record["status"] == "completed":
+            resume_config(store, resume)  # raises the right message
+        run_id = resume
+        store.reopen_run(run_id)
+    else:
+        run_id = store.create_run(cfg.request, str(workspace), provider.name, provider.model)
+        store.set_run_state(run_id, config=cfg.record())
     sink(
         {
             "event": "run_started",
@@ -312,19 +581,40 @@ async def run_team(
             "request": cfg.request,
             "workspace": str(workspace),
             "model": provider.model,
+            "resumed": resume is not None,
         }
     )
-    run = _Run(cfg, provider, store, run_id, sink)
+    run = _Run(cfg, provider, store, run_id, sink, budget)
+    notes: list[str] = []
+    if record is not None:
+        history = _load_resume(run, record)
+    if cfg.isolate and can_isolate(cfg.mcp_server):
+        run.run_dir = (cfg.run_root or default_run_root()) / run_id
+        run.run_dir.mkdir(parents=True, exist_ok=True)
+        for d in (run.run_dir.parent, run.run_dir):
+            d.chmod(0o755)
+        store.set_run_state(run_id, run_dir=str(run.run_dir))
+    else:
+        if cfg.isolate:
+            notes.append(
+                f"the MCP server {cfg.mcp_server} cannot be pointed at per-task copies (a URL, "
+                "or a command without {root}): tasks ran in place, one at a time"
+            )
+            run.cfg = replace(cfg, max_parallel=1)
+            sink({"event": "notice", "message": notes[-1]})
     status, report, error = "failed", "", None
     try:
         async with connect(cfg.mcp_server, workspace) as mcp:
             run.mcp = mcp
             # Caught inside: the MCP session's task group would wrap them in a group.
             try:
-                report = await run.lead()
+                report = await run.lead(history)
                 status = "completed"
             except (LLMError, PlanError) as exc:
                 error = str(exc)
+            except LimitReached as exc:
+                run._limit(None, exc)
+                status, error = "stopped", exc.detail
     except asyncio.CancelledError:
         status, error = "interrupted", "interrupted (Ctrl-C) before the run finished"
         raise
@@ -334,7 +624,12 @@ async def run_team(
         note = failure_note(run.outcomes)
         if note and status == "completed":
             error = note
+        extra = _appendix(run, status, error)
+        if extra and status != "interrupted":
+            report = f"{report}\n\n{extra}".strip()
         store.finish_run(run_id, status, report or None, error)
+        if status != "interrupted" and run.run_dir is not None:
+            shutil.rmtree(run.run_dir, ignore_errors=True)
         sink(
             {
                 "event": "run_finished",
@@ -342,6 +637,58 @@ async def run_team(
                 "status": status,
                 "report": report,
                 "error": error,
+                "limits": list(run.limits),
+                "conflicts": [c.path for c in run.conflicts],
             }
         )
-    return RunResult(run_id, status, report, error, dict(run.outcomes))
+    return RunResult(
+        run_id,
+        status,
+        report,
+        error,
+        dict(run.outcomes),
+        list(run.limits),
+        list(run.conflicts),
+        notes,
+        list(run.benchmarks),
+    )
+
+
+async def run_agent(
+    agent: str,
+    task: str,
+    workspace: Path,
+    provider: Provider,
+    store: Store,
+    emit: Sink | None = None,
+    *,
+    max_turns: int = 20,
+) -> RunResult:
+    """One specialist on one task, in place, without a lead (the per-agent MCP tools).
+    Recorded as a run of one task, like any other."""
+    sink: Sink = emit or (lambda _e: None)
+    cfg = TeamConfig(request=task, workspace=workspace, max_turns=max_turns, isolate=False)
+    run_id = store.create_run(task, str(workspace), provider.name, provider.model)
+    run = _Run(cfg, provider, store, run_id, sink, _budget(cfg, provider))
+    spec = TaskSpec(agent, agent, task)
+    store.add_task(run_id, spec.id, agent, task, [])
+    sink({"event": "run_started", "run_id": run_id, "request": task, "model": provider.model})
+    status, error = "failed", None
+    outcome = TaskOutcome("failed", error="not started")
+    try:
+        async with connect(None, workspace) as mcp:
+            run.mcp = mcp
+            outcome = await run._specialist(spec, {})
+            status = "completed" if outcome.ok else "failed"
+            error = outcome.error
+    except asyncio.CancelledError:
+        status, error = "interrupted", "cancelled before the agent finished"
+        raise
+    except Exception as exc:  # a server that died: the result says so
+        error = _describe(exc)
+        outcome = TaskOutcome("failed", error=error)
+    finally:
+        run._task_done(spec, outcome)
+        store.finish_run(run_id, status, outcome.summary or None, error)
+        sink({"event": "run_finished", "run_id": run_id, "status": status, "error": error})
+    return RunResult(run_id, status, outcome.summary, error, {agent: outcome}, list(run.limits))

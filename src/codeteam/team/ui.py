@@ -51,6 +51,12 @@ class TaskBoard:
                 self.rows[t["id"]] = _Row(t["agent"], t["depends_on"])
         elif kind == "plan_rejected":
             self.header += f"  (plan rejected: {'; '.join(event['errors'])[:120]})"
+        elif kind == "task_resumed" and task in self.rows:
+            self.rows[task].status, self.rows[task].note = "ok", "from the records (resumed)"
+        elif kind in ("limit", "conflict") and task in self.rows:
+            self.rows[task].note = f"{kind}: {event.get('detail') or event.get('path')}"[:80]
+        elif kind in ("limit", "notice"):
+            self.header += f"  ({event.get('detail') or event.get('message')})"
         elif kind == "task_started" and task in self.rows:
             self.rows[task].status, self.rows[task].started = "running", time.time()
         elif kind == "task_finished" and task in self.rows:
@@ -128,6 +134,11 @@ def show_run(console: Console, run: dict[str, Any]) -> None:
 
     console.print("[bold]tasks[/]")
     walk(None, 1)
+    for lim in run.get("limits", []):
+        who = f"task {lim['task_id']}" if lim["task_id"] else "run"
+        console.print(f"limit {lim['kind']} ({who}): {lim['detail']}", markup=False)
+    for c in run.get("conflicts", []):
+        console.print(f"conflict {c['path']} (task {c['task_id']}): {c['detail']}", markup=False)
     calls = Table(title="calls", title_justify="left")
     for col in ("kind", "task", "what", "status", "ms", "tokens in/out"):
         calls.add_column(col)

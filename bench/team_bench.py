@@ -1,0 +1,222 @@
+"""The team's orchestration benchmark (issue 5): what the lead/scheduler/copies/records
+cost per task, whether independent tasks really overlap, and what a per-task MCP server
+(the isolation design) costs.
+
+    python bench/team_bench.py            # or: python bench/run.py --only team
+
+The model is an in-process fake Provider (zero latency, or a fixed sleep): only our own
+orchestration is measured. The real ``codeteam serve`` is started as usual; tasks run on
+isolated copies of a small workspace, recorded in a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from codeteam.llm import Message, ToolDef, Turn, Usage
+from codeteam.store import Store
+from codeteam.team.mcp import connect
+from codeteam.team.runner import TeamConfig, run_team
+from codeteam.team.workspace import merge_back, snapshot
+
+Row = Callable[[str, str, str, str, str], None]
+
+
+class FakeModel:
+    """A Provider answering at once (or after ``delay_s`` for specialists): the lead
+    assigns ``tasks`` independent tasks, each specialist answers in one turn."""
+
+    name = "fake"
+    model = "fake-model"
+
+    def __init__(self, tasks: int, delay_s: float = 0.0) -> None:
+        self.tasks = tasks
+        self.delay_s = delay_s
+        self.calls = 0
+
+    async def turn(
+        self, *, system: str, messages: list[Message], tools: list[ToolDef], max_tokens: int
+    ) -> Turn:
+        self.calls += 1
+        usage = Usage(100, 20)
+        if "lead engineer" in system:
+            if len(messages) == 1:
+                uses = [
+                    {
+                        "type": "tool_use",
+                        "id": f"toolu_{i}",
+                        "name": "assign_task",
+                        "input": {"id": f"t{i}", "agent": "code", "description": f"task {i}"},
+                    }
+                    for i in range(self.tasks)
+                ]
+                return Turn(uses, "tool_use", usage, self.model)
+            return Turn([{"type": "text", "text": "report"}], "end_turn", usage, self.model)
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        return Turn([{"type": "text", "text": "done"}], "end_turn", usage, self.model)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _workspace(root: Path) -> Path:
+    ws = root / "ws"
+    (ws / "pkg").mkdir(parents=True)
+    for i in range(10):
+        (ws / "pkg" / f"mod{i}.py").write_text(f"X{i} = {i}\n" * 50)
+    return ws
+
+
+async def _run(root: Path, tasks: int, delay_s: float, parallel: int) -> tuple[float, Any]:
+    ws = _workspace(root)
+    store = Store(root / "runs.db")
+    cfg = TeamConfig(
+        request="bench",
+        workspace=ws,
+        max_parallel=parallel,
+        run_root=root / "runs",
+        task_timeout_s=None,
+    )
+    marks: dict[str, float] = {}
+
+    def sink(event: dict[str, Any]) -> None:
+        if event["event"] == "plan":
+            marks["plan"] = time.perf_counter()
+        elif event["event"] == "task_finished":
+            marks["last"] = time.perf_counter()
+
+    started = time.perf_counter()
+    result = await run_team(cfg, FakeModel(tasks, delay_s), store, sink)
+    total = time.perf_counter() - started
+    store.close()
+    assert result.status == "completed" and len(result.tasks) == tasks, result.error
+    return total, marks["last"] - marks["plan"]
+
+
+def overhead_per_task(n: int = 50, repeats: int = 3) -> tuple[float, float]:
+    """(ms per task, baseline ms per task of bare asyncio tasks) from the plan phase of a
+    run of ``n`` one-turn tasks: copies, merge, records, events, scheduling."""
+    phases = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="codeteam-team-bench-") as d:
+            _, phase = asyncio.run(_run(Path(d), n, 0.0, parallel=8))
+            phases.append(phase)
+
+    async def bare() -> float:
+        model = FakeModel(n)
+        t0 = time.perf_counter()
+        await asyncio.gather(
+            *(model.turn(system="", messages=[], tools=[], max_tokens=1) for _ in range(n))
+        )
+        return time.perf_counter() - t0
+
+    base = statistics.median(asyncio.run(bare()) for _ in range(repeats))
+    return statistics.median(phases) / n * 1000, base / n * 1000
+
+
+def parallel_tasks(n: int = 8, delay_s: float = 1.0) -> tuple[float, float]:
+    """(seconds for the whole run, seconds for its plan phase) of ``n`` independent tasks
+    whose model calls take ``delay_s`` each."""
+    with tempfile.TemporaryDirectory(prefix="codeteam-team-bench-") as d:
+        return asyncio.run(_run(Path(d), n, delay_s, parallel=n))
+
+
+def server_per_task(repeats: int = 5) -> tuple[float, float]:
+    """(ms to start a server rooted at a copy and make one call, ms for one call on an
+    open session): the price of one server per task instead of path prefixes."""
+
+    async def measure() -> tuple[list[float], list[float]]:
+        starts, calls = [], []
+        with tempfile.TemporaryDirectory(prefix="codeteam-team-bench-") as d:
+            ws = _workspace(Path(d))
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                async with connect(None, ws) as tools:
+                    await tools.call("list_files", {})
+                    starts.append(time.perf_counter() - t0)
+                    t1 = time.perf_counter()
+                    await tools.call("list_files", {})
+                    calls.append(time.perf_counter() - t1)
+        return starts, calls
+
+    starts, calls = asyncio.run(measure())
+    return statistics.median(starts) * 1000, statistics.median(calls) * 1000
+
+
+def copy_and_merge(repeats: int = 10) -> float:
+    """ms for what a task that edits one file adds: its working copy of the (10-file)
+    workspace and the three-way merge back."""
+    times = []
+    with tempfile.TemporaryDirectory(prefix="codeteam-team-bench-") as d:
+        ws = _workspace(Path(d))
+        base = Path(d) / "base"
+        snapshot(ws, base)
+        for i in range(repeats):
+            t0 = time.perf_counter()
+            work = Path(d) / f"work{i}"
+            snapshot(base, work)
+            (work / "pkg" / "mod0.py").write_text(f"edited {i}\n")
+            merge_back(base, work, ws, f"t{i}")
+            times.append(time.perf_counter() - t0)
+            snapshot(ws, base)
+    return statistics.median(times) * 1000
+
+
+def bench_team(row: Row) -> None:
+    per_task, bare = overhead_per_task()
+    row(
+        "team: orchestration overhead per task (50 one-turn tasks, zero-latency model)",
+        f"{per_task:.2f} ms",
+        f"{bare:.3f} ms (bare asyncio call)",
+        f"+{per_task - bare:.2f} ms",
+        "<= 5 ms",
+    )
+    total, phase = parallel_tasks()
+    row(
+        "team: 8 independent tasks, model calls 1 s each",
+        f"{total:.2f} s run ({phase:.2f} s plan phase)",
+        "1.00 s (one call)",
+        f"{total / 1.0:.2f}x",
+        "<= 1.3 s",
+    )
+    row(
+        "team: working copy + 3-way merge of a task that edits (10-file workspace)",
+        f"{copy_and_merge():.1f} ms",
+        "-",
+        "-",
+        "only for tasks that call a tool",
+    )
+    start_ms, call_ms = server_per_task()
+    row(
+        "team: per-task MCP server (start + first call, vs a call on an open session)",
+        f"{start_ms:.0f} ms",
+        f"{call_ms:.1f} ms",
+        f"{start_ms / call_ms:.0f}x",
+        "paid once per task that calls a tool",
+    )
+
+
+def main() -> int:
+    rows: list[tuple[str, ...]] = []
+
+    def row(*cells: str) -> None:
+        rows.append(cells)
+        print("  " + " | ".join(cells), flush=True)
+
+    bench_team(row)
+    print("\n| figure | codeteam | baseline | ratio | target |\n| --- | --- | --- | --- | --- |")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

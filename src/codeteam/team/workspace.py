@@ -1,0 +1,146 @@
+"""Isolated copies of the workspace, and the three-way merge that brings a task's work back.
+
+Each task works on a copy made from the workspace as its dependencies left it (its
+*base*). When it ends, every file it changed relative to that base is merged into the
+workspace: a file nobody else touched is applied; a file both changed is merged line by
+line (``git merge-file``); when that fails it is a conflict — the workspace keeps the
+version merged first and this task's version is kept beside it as
+``NAME.conflict-TASK``. Nothing is ever silently overwritten.
+
+Copies and merges are synchronous on purpose: the event loop runs one at a time, so a
+snapshot never sees a half-applied merge.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Never copied nor merged: version control and caches the tools recreate.
+SKIP = frozenset(
+    {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "node_modules"}
+)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    path: str  # relative path; the workspace keeps the version merged first
+    other: str  # relative path where this task's version was kept ("" if it deleted it)
+    detail: str
+
+
+@dataclass
+class MergeResult:
+    applied: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)  # both changed, merged line by line
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def describe(self) -> str:
+        parts = []
+        if self.applied or self.merged:
+            parts.append(f"merged {len(self.applied) + len(self.merged)} changed file(s)")
+        for c in self.conflicts:
+            parts.append(f"CONFLICT {c.path}: {c.detail}")
+        return "; ".join(parts)
+
+
+def _ignore(_dir: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in SKIP}
+
+
+def snapshot(src: Path, dst: Path) -> None:
+    """Copy ``src`` to a fresh ``dst`` (replaced if present), symlinks kept as links."""
+    if dst.exists():
+        shutil.rmtree(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, dst, symlinks=True, ignore=_ignore)
+    dst.chmod(0o755)  # the sandbox runs code as an unprivileged uid: it must get in
+
+
+def _files(root: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIP]
+        for name in filenames:
+            p = Path(dirpath, name)
+            out[p.relative_to(root).as_posix()] = p
+    return out
+
+
+def _read(p: Path | None) -> bytes | None:
+    if p is None:
+        return None
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _write(p: Path, data: bytes | None) -> None:
+    if data is None:
+        p.unlink(missing_ok=True)
+        return
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.merge-tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, p)
+
+
+def _line_merge(ours: bytes, base: bytes, theirs: bytes) -> bytes | None:
+    """A clean three-way line merge, or None (conflicting hunks, binary, no git)."""
+    if b"\0" in ours + base + theirs:
+        return None
+    git = shutil.which("git")
+    if git is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="codeteam-merge-") as d:
+        paths = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(d, name)
+            path.write_bytes(data)
+            paths.append(str(path))
+        done = subprocess.run(
+            [git, "merge-file", "-p", "--quiet", *paths], capture_output=True, check=False
+        )
+    return done.stdout if done.returncode == 0 else None
+
+
+def merge_back(base: Path, work: Path, target: Path, task: str) -> MergeResult:
+    """Merge the changes ``work`` made relative to ``base`` into ``target``."""
+    result = MergeResult()
+    base_files, work_files = _files(base), _files(work)
+    for rel in sorted(set(base_files) | set(work_files)):
+        b, t = _read(base_files.get(rel)), _read(work_files.get(rel))
+        if b == t:
+            continue  # this task did not change it
+        dest = target / rel
+        o = _read(dest)
+        if o == b:
+            _write(dest, t)
+            result.applied.append(rel)
+            continue
+        if o == t:
+            continue  # the same change is already there
+        if o is not None and t is not None:
+            merged = _line_merge(o, b or b"", t)
+            if merged is not None:
+                _write(dest, merged)
+                result.merged.append(rel)
+                continue
+        if t is None:
+            result.conflicts.append(
+                Conflict(rel, "", f"task {task} deleted it, another task changed it; kept")
+            )
+            continue
+        other = f"{rel}.conflict-{task}"
+        _write(target / other, t)
+        detail = (
+            f"changed by another task and by {task} in overlapping ways; the workspace keeps "
+            f"the version merged first, {task}'s version is in {other}"
+        )
+        result.conflicts.append(Conflict(rel, other, detail))
+    return result
