@@ -85,3 +85,8 @@ def zombie_children() -> list[int]:
         if rest[0] == b"Z" and int(rest[1]) == me:
             found.append(int(entry))
     return found
+
+
+def sandbox_processes(sandbox: Sandbox, zombies: bool = False) -> list[int]:
+    """Host processes of any uid this sandbox runs code as."""
+    return [pid for uid in sandbox.slot_uids() for pid in uid_processes(uid, zombies)]

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from codeteam.sandbox import Limits, Sandbox, SandboxSpec
-from tests.sandbox.conftest import PY, UID_BASE, uid_processes
+from tests.sandbox.conftest import PY, sandbox_processes
 
 
 def py(code: str, **kw: object) -> SandboxSpec:
@@ -19,7 +19,7 @@ async def test_wall_clock_timeout_kills_the_whole_tree(sandbox: Sandbox) -> None
     r = await sandbox.run(py(code, timeout_s=1.0))
     assert time.monotonic() - start < 5
     assert (r.timed_out, r.limit, r.exit_code, r.signal) == (True, "wall_clock", None, 9)
-    assert uid_processes(UID_BASE) == []
+    assert sandbox_processes(sandbox) == []
 
 
 async def test_a_daemonised_child_does_not_outlive_the_call(sandbox: Sandbox) -> None:
@@ -34,7 +34,7 @@ print('parent done')
 """
     r = await sandbox.run(py(code))
     assert r.exit_code == 0 and r.stdout == b"parent done\n", r
-    assert uid_processes(UID_BASE) == []
+    assert sandbox_processes(sandbox) == []
 
 
 async def test_a_fork_bomb_is_contained_while_a_concurrent_call_succeeds(

@@ -14,6 +14,7 @@ import pytest
 
 from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec
 from codeteam.sandbox.pool import Pool
+from codeteam.sandbox.uids import SEARCH_SPAN
 from tests.sandbox.conftest import PY, UID_BASE, make_settings, require_bwrap, zombie_children
 
 RUNTIME_PY = "/opt/codeteam/runtime/bin/python"
@@ -95,7 +96,7 @@ def processes_with(marker: str) -> list[int]:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if not BASE <= os.stat(f"/proc/{entry}").st_uid < BASE + SLOTS:
+                if not BASE <= os.stat(f"/proc/{entry}").st_uid < BASE + SEARCH_SPAN:
                     continue
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
                     if marker.encode() in f.read():

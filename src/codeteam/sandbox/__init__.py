@@ -93,6 +93,10 @@ class Sandbox:
         uid = self._lease.uids[slot]
         return uid, uid, True
 
+    def slot_uids(self) -> list[int]:
+        """The host uids this server runs code as, slot by slot (leased on first use)."""
+        return [self._identity("run", slot)[0] for slot in range(self._settings.max_concurrency)]
+
     def cache_dir(self, name: str) -> Path:
         """A persistent directory owned by the build uid (e.g. the Go build cache)."""
         if not name or "/" in name or name in (".", ".."):
@@ -309,6 +313,20 @@ class Sandbox:
         for supervisor in list(self._running.values()):
             supervisor.stop("cancelled")
         procs.reap_stray_bwraps(set(self._running))
+        await self._return_uids()
+
+    async def _return_uids(self, wait_s: float = 5.0) -> None:
+        """Give the leased uids back once every slot is free (swept): a uid handed back
+        while its sweep is pending could kill the next owner's processes."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while len(self._free) < self._settings.max_concurrency and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        if self._lease is not None and len(self._free) == self._settings.max_concurrency:
+            self._lease.close()
+            self._lease = None
 
 
 async def _settle_namespace(ns_pid: int | None) -> float | None:
