@@ -135,6 +135,14 @@ async def test_python_project_profile_finds_slow_sum(ctx: Any) -> None:
     assert (top["function"], top["file"], top["line"]) == ("slow_sum", "slowmod.py", 4)
 
 
+async def test_python_project_profile_runs_its_benchmark_tests_too(ctx: Any) -> None:
+    """pytest-benchmark's timing hooks fight cProfile: the benchmarks run once, profiled."""
+    out = await call(ctx, "profile", path="pybench")
+    s = out.structured
+    assert s["status"] == "ok", out.text
+    assert s["entries"][0]["function"] == "slow_sum", s["entries"][:3]
+
+
 async def test_go_project_profile_finds_slow(ctx: Any) -> None:
     out = await call(ctx, "profile", path="gobench/perf", select=["TestSlow"])
     s = out.structured

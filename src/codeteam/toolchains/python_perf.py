@@ -34,7 +34,11 @@ try:
         runpy.run_path(args[0], run_name="__main__")
     else:
         sys.path[0] = os.getcwd()  # as `python -m pytest` has it
-        import pytest
+        import importlib.util, pytest
+        if importlib.util.find_spec("pytest_benchmark") is not None:
+            # benchmark tests then run their function once, without the plugin's own timing
+            # machinery (which fights cProfile for the profiler hook)
+            args = ["--benchmark-disable", *args]
         status = int(pytest.main(args))
 except SystemExit as exc:
     status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
