@@ -2,7 +2,8 @@
 # Install codeteam and everything it needs on a Debian/Ubuntu machine (run as root).
 #
 #   sudo scripts/install.sh          # the server, the sandbox runtime, bubblewrap, Go
-#   sudo scripts/install.sh --dev    # also the test/lint tools, editable from this checkout
+#   sudo scripts/install.sh --dev    # also the test/lint tools (editable from this checkout)
+#                                    # and the TypeScript SDK client the tests drive
 #
 # Layout (all world-readable, because sandboxed code runs as unprivileged uids that cannot
 # enter /root or a home directory):
@@ -53,6 +54,14 @@ else
     pip_install "$PREFIX/venv" "$HERE"
 fi
 ln -sf "$PREFIX/venv/bin/codeteam" /usr/local/bin/codeteam
+
+if ((DEV)); then
+    log "Test client: the TypeScript MCP SDK (a client nobody on this project wrote)"
+    if ! command -v npm >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    npm ci --prefix "$HERE/tests/e2e/ts_client" --no-audit --no-fund --loglevel=error
+fi
 
 # Sandboxed code runs as unprivileged uids: everything it executes must be readable by them.
 chmod -R a+rX "$PREFIX"

@@ -111,5 +111,5 @@ async def connect(
         assert http is not None
         target = sse_client(f"http://127.0.0.1:{http.port}/sse")
         era = "legacy"  # the 2024-11-05 transport has only the handshake era
-    async with Client(target, mode=era, **kw) as client:  # type: ignore[arg-type]
+    async with Client(target, mode=era, **kw) as client:
         yield client

@@ -16,7 +16,7 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +144,7 @@ class TaskServer:
     task groups).
     """
 
-    def __init__(self, target: str | None, prepare: Callable[[], Path]) -> None:
+    def __init__(self, target: str | None, prepare: Callable[[], Awaitable[Path]]) -> None:
         self._target = target
         self._prepare = prepare
         self._stack = AsyncExitStack()
@@ -152,7 +152,7 @@ class TaskServer:
 
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         if self._tools is None:
-            root = self._prepare()
+            root = await self._prepare()
             self._tools = await self._stack.enter_async_context(connect(self._target, root))
         return await self._tools.call(name, arguments)
 

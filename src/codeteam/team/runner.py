@@ -140,6 +140,7 @@ class _Run:
         #: bumped by every merge that changed the workspace: tasks starting in the same
         #: generation share one base snapshot
         self.generation = 0
+        self._files_lock = asyncio.Lock()  # snapshots of the workspace vs merges into it
         self.rejections = 0
         self.mcp: McpTools | None = None
         self.workspace = cfg.workspace.resolve()
@@ -246,26 +247,29 @@ class _Run:
         if figures:
             self.benchmarks.append((task_id, figures))
 
-    def _copies(self, spec: TaskSpec) -> tuple[Path, Path]:
+    async def _copies(self, spec: TaskSpec) -> tuple[Path, Path]:
         """The task's base (recorded: a restarted task starts from the same one) and a
-        fresh working copy of it."""
+        fresh working copy of it. File work runs in a thread (a large workspace must not
+        stall the other tasks' model calls); the lock keeps snapshots and merges apart."""
         assert self.run_dir is not None
         recorded = self.bases.get(spec.id)
         if recorded and Path(recorded).is_dir():
             base = Path(recorded)
         else:
-            base = self.run_dir / "bases" / f"g{self.generation}"
-            if not base.is_dir():
-                snapshot(self.workspace, base)
+            async with self._files_lock:
+                base = self.run_dir / "bases" / f"g{self.generation}"
+                if not base.is_dir():
+                    await asyncio.to_thread(snapshot, self.workspace, base)
             self.store.set_task_base(self.run_id, spec.id, str(base))
         work = self.run_dir / "work" / spec.id
-        snapshot(base, work)
+        await asyncio.to_thread(snapshot, base, work)  # bases never change once made
         return base, work
 
-    def _merge(self, spec: TaskSpec, base: Path, work: Path) -> str:
-        merged = merge_back(base, work, self.workspace, spec.id)
-        if merged.applied or merged.merged or merged.conflicts:
-            self.generation += 1
+    async def _merge(self, spec: TaskSpec, base: Path, work: Path) -> str:
+        async with self._files_lock:
+            merged = await asyncio.to_thread(merge_back, base, work, self.workspace, spec.id)
+            if merged.applied or merged.merged or merged.conflicts:
+                self.generation += 1
         for c in merged.conflicts:
             self.conflicts.append(c)
             self.store.record_conflict(self.run_id, spec.id, c.path, c.other, c.detail)
@@ -283,8 +287,8 @@ class _Run:
         server: McpTools | TaskServer = self.mcp
         copies: list[Path] = []
 
-        def prepare() -> Path:
-            copies.extend(self._copies(spec))
+        async def prepare() -> Path:
+            copies.extend(await self._copies(spec))
             return copies[1]
 
         if self.run_dir is not None:
@@ -328,7 +332,7 @@ class _Run:
             if isinstance(server, TaskServer):
                 await server.aclose()
         if copies:
-            note = self._merge(spec, copies[0], copies[1])
+            note = await self._merge(spec, copies[0], copies[1])
             if note:
                 outcome.summary = f"{outcome.summary}\n[{note}]".strip()
         return outcome

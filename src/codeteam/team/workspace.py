@@ -7,8 +7,8 @@ line (``git merge-file``); when that fails it is a conflict — the workspace ke
 version merged first and this task's version is kept beside it as
 ``NAME.conflict-TASK``. Nothing is ever silently overwritten.
 
-Copies and merges are synchronous on purpose: the event loop runs one at a time, so a
-snapshot never sees a half-applied merge.
+These functions are synchronous; the team runs them in a thread under one lock, so a
+snapshot never sees a half-applied merge and the event loop keeps serving other tasks.
 """
 
 from __future__ import annotations
