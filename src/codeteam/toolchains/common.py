@@ -23,6 +23,11 @@ def project_dir(root: Path, target: Path, markers: tuple[str, ...]) -> Path:
     return root
 
 
+def in_project(rel_dir: str) -> str:
+    """A project directory (relative, ``.`` for the root) as the sandbox sees it."""
+    return PROJECT if rel_dir == "." else f"{PROJECT}/{rel_dir}"
+
+
 def project_bind(project: Path) -> Bind:
     return Bind(source=project, target=PROJECT, writable=False)
 

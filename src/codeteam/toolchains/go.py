@@ -367,9 +367,7 @@ class GoToolchain:
                     files={"test2json": test2json, "pkg.test": built.files[f"/work/out/{i}.test"]},
                     executables=frozenset({"test2json", "pkg.test"}),
                     binds=[common.project_bind(module)],
-                    cwd=common.PROJECT
-                    if package.rel_dir == "."
-                    else f"{common.PROJECT}/{package.rel_dir}",
+                    cwd=common.in_project(package.rel_dir),
                     timeout_s=timeout_s,
                 )
             )

@@ -90,9 +90,7 @@ async def benchmark(
                 files={"pkg.test": built.files[f"/work/out/{i}.test"]},
                 executables=frozenset({"pkg.test"}),
                 binds=[common.project_bind(module)],
-                cwd=common.PROJECT
-                if package.rel_dir == "."
-                else f"{common.PROJECT}/{package.rel_dir}",
+                cwd=common.in_project(package.rel_dir),
                 timeout_s=timeout_s,
             )
         )
@@ -191,8 +189,7 @@ async def profile(
             "-test.benchtime=200ms",
         ]
         binds = [common.project_bind(module)]
-        rel = packages[0].rel_dir
-        cwd = common.PROJECT if rel == "." else f"{common.PROJECT}/{rel}"
+        cwd = common.in_project(packages[0].rel_dir)
     binary = built.files.get("/work/out/0.test")
     if built.exit_code != 0 or not binary:
         return [], built
