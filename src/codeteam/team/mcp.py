@@ -99,41 +99,74 @@ def can_isolate(target: str | None) -> bool:
     return not target.startswith(("http://", "https://")) and "{root}" in target
 
 
+def _where(target: str | None) -> str:
+    return f"MCP server {target}" if target else "MCP server 'codeteam serve'"
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful message of a failure (task groups wrap them)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return str(exc) or type(exc).__name__
+
+
 @asynccontextmanager
 async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools]:
-    """Open the run's MCP session: ``target`` None (our own server), a command, or a URL."""
+    """Open the run's MCP session: ``target`` None (our own server), a command, or a URL.
+
+    A server that cannot be started or reached raises :class:`ConfigError` naming it
+    (the fix is in ``--mcp-server``, not in the run)."""
+    opened = False
+    try:
+        # A transport's failure surfaces when its task group closes, as a group: caught
+        # around the whole stack, and only while opening (later errors are the caller's).
+        async with AsyncExitStack() as stack:
+            tools = await _open(stack, target, workspace)
+            opened = True
+            yield tools
+    except ConfigError:
+        raise
+    except Exception as exc:
+        if opened:
+            raise
+        raise ConfigError(
+            f"cannot reach the {_where(target)}: {_reason(exc)}; start it, or fix "
+            "--mcp-server (a command line, or the http(s) URL of its MCP endpoint)"
+        ) from None
+
+
+async def _open(stack: AsyncExitStack, target: str | None, workspace: Path) -> McpTools:
     from mcp.client.session import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    async with AsyncExitStack() as stack:
-        if target and target.startswith(("http://", "https://")):
-            from mcp.client.streamable_http import streamable_http_client
+    if target and target.startswith(("http://", "https://")):
+        from mcp.client.streamable_http import streamable_http_client
 
-            streams = await stack.enter_async_context(streamable_http_client(target))
-        else:
-            argv = (
-                [a.replace("{root}", str(workspace)) for a in shlex.split(target)]
-                if target
-                else [sys.executable, "-m", "codeteam", "serve", "--root", str(workspace)]
-            )
-            if not argv:
-                raise ConfigError("--mcp-server is empty: give a command line or an http(s) URL")
-            params = StdioServerParameters(
-                command=argv[0], args=argv[1:], env=_server_env(), cwd=str(workspace)
-            )
-            try:
-                streams = await stack.enter_async_context(stdio_client(params))
-            except OSError as exc:
-                raise ConfigError(f"cannot start MCP server {argv[0]!r}: {exc}") from None
-        read, write = streams[0], streams[1]
-        session = await stack.enter_async_context(ClientSession(read, write))
-        await session.initialize()
-        listing = await session.list_tools()
-        tools = [
-            ToolDef(t.name, t.description or t.name, _model_schema(dict(t.input_schema)))
-            for t in listing.tools
-        ]
-        yield McpTools(session, tools)
+        streams = await stack.enter_async_context(streamable_http_client(target))
+    else:
+        argv = (
+            [a.replace("{root}", str(workspace)) for a in shlex.split(target)]
+            if target
+            else [sys.executable, "-m", "codeteam", "serve", "--root", str(workspace)]
+        )
+        if not argv:
+            raise ConfigError("--mcp-server is empty: give a command line or an http(s) URL")
+        params = StdioServerParameters(
+            command=argv[0], args=argv[1:], env=_server_env(), cwd=str(workspace)
+        )
+        try:
+            streams = await stack.enter_async_context(stdio_client(params))
+        except OSError as exc:
+            raise ConfigError(f"cannot start MCP server {argv[0]!r}: {exc.strerror}") from None
+    read, write = streams[0], streams[1]
+    session = await stack.enter_async_context(ClientSession(read, write))
+    await session.initialize()
+    listing = await session.list_tools()
+    tools = [
+        ToolDef(t.name, t.description or t.name, _model_schema(dict(t.input_schema)))
+        for t in listing.tools
+    ]
+    return McpTools(session, tools)
 
 
 class TaskServer:

@@ -360,7 +360,12 @@ class _Run:
 
     async def _plan(self, uses: list[Block]) -> list[Block]:
         assign = [u for u in uses if u["name"] == "assign_task"]
-        ids = {u["input"].get("id") for u in assign if isinstance(u.get("input"), dict)}
+        # A weak model may send any JSON as the id: only strings can name a task.
+        ids = {
+            u["input"]["id"]
+            for u in assign
+            if isinstance(u.get("input"), dict) and isinstance(u["input"].get("id"), str)
+        }
         # On resume the pending plan's finished tasks are in the records: not duplicates.
         earlier = [k for k in self.outcomes if not (k in self.resumed and k in ids)]
         check = check_plan([(u["id"], u["input"]) for u in assign], done=earlier)
@@ -373,6 +378,7 @@ class _Run:
                     + "; ".join(check.errors.values())
                 )
         else:
+            self.rejections = 0  # the limit is on invalid plans in a row
             for spec in check.tasks:
                 self.store.add_task(
                     self.run_id, spec.id, spec.agent, spec.description, list(spec.depends_on)
@@ -470,12 +476,12 @@ def _appendix(run: _Run, status: str, error: str | None) -> str:
     """What the report must say whatever the lead wrote: limits, conflicts, and the task
     outcomes when the lead could not write a report at all."""
     parts: list[str] = []
-    if status == "stopped":
+    if status == "stopped" or (status == "failed" and run.outcomes):
         lines = [
             f"- {k}: {v.status}" + (f" ({v.error})" if v.error else "")
             for k, v in run.outcomes.items()
         ]
-        parts.append(f"The run stopped: {error}\nTasks:\n" + "\n".join(lines))
+        parts.append(f"The run {status}: {error}\nTasks:\n" + "\n".join(lines))
     if run.limits:
         parts.append("Limits that fired:\n" + "\n".join(f"- {x}" for x in run.limits))
     if run.benchmarks:
@@ -560,8 +566,9 @@ async def run_team(
     its finished tasks. Never raises for model or tool trouble: the result says.
 
     Raises :class:`ConfigError` up front (a cost cap on a model without a price, a run
-    that cannot be resumed). Cancellation (Ctrl-C) records the run as interrupted and
-    propagates.
+    that cannot be resumed), and for an MCP server that cannot be started or reached
+    (after recording the run as failed with that reason). Cancellation (Ctrl-C) records
+    the run as interrupted and propagates.
     """
     sink: Sink = emit or (lambda _e: None)
     budget = _budget(cfg, provider)
@@ -602,11 +609,12 @@ async def run_team(
         if cfg.isolate:
             notes.append(
                 f"the MCP server {cfg.mcp_server} cannot be pointed at per-task copies (a URL, "
-                "or a command without {root}): tasks ran in place, one at a time"
+                "or a command without {root}): tasks run in place, one at a time"
             )
             run.cfg = replace(cfg, max_parallel=1)
             sink({"event": "notice", "message": notes[-1]})
     status, report, error = "failed", "", None
+    setup_error: ConfigError | None = None
     try:
         async with connect(cfg.mcp_server, workspace) as mcp:
             run.mcp = mcp
@@ -622,6 +630,8 @@ async def run_team(
     except asyncio.CancelledError:
         status, error = "interrupted", "interrupted (Ctrl-C) before the run finished"
         raise
+    except ConfigError as exc:  # the MCP server could not be started or reached
+        error, setup_error = str(exc), exc
     except Exception as exc:  # an MCP server that died, a bug: record it, report it
         error = _describe(exc)
     finally:
@@ -645,6 +655,8 @@ async def run_team(
                 "conflicts": [c.path for c in run.conflicts],
             }
         )
+    if setup_error is not None:
+        raise setup_error
     return RunResult(
         run_id,
         status,
