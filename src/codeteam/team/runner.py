@@ -24,6 +24,7 @@ from codeteam.team.budget import CallGuard, LimitReached, Price, RunBudget, load
 from codeteam.team.loop import tool_loop, tool_result
 from codeteam.team.mcp import McpTools, TaskServer, can_isolate, connect
 from codeteam.team.plan import TaskSpec, check_plan
+from codeteam.team.report import appendix, failure_note
 from codeteam.team.scheduler import TaskOutcome, run_plan
 from codeteam.team.workspace import Conflict, merge_back, snapshot
 
@@ -463,54 +464,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def failure_note(tasks: dict[str, TaskOutcome]) -> str:
-    bad = {k: v for k, v in tasks.items() if not v.ok}
-    if not bad:
-        return ""
-    return f"{len(bad)} of {len(tasks)} task(s) did not succeed: " + "; ".join(
-        f"{k} {v.status} ({v.error})" for k, v in bad.items()
-    )
-
-
-def _appendix(run: _Run, status: str, error: str | None) -> str:
-    """What the report must say whatever the lead wrote: limits, conflicts, and the task
-    outcomes when the lead could not write a report at all."""
-    parts: list[str] = []
-    if status == "stopped" or (status == "failed" and run.outcomes):
-        lines = [
-            f"- {k}: {v.status}" + (f" ({v.error})" if v.error else "")
-            for k, v in run.outcomes.items()
-        ]
-        parts.append(f"The run {status}: {error}\nTasks:\n" + "\n".join(lines))
-    if run.limits:
-        parts.append("Limits that fired:\n" + "\n".join(f"- {x}" for x in run.limits))
-    if run.benchmarks:
-        parts.append(benchmark_table(run.benchmarks))
-    if run.conflicts:
-        parts.append(
-            "Merge conflicts (both versions kept):\n"
-            + "\n".join(f"- {c.path}: {c.detail}" for c in run.conflicts)
-        )
-    return "\n\n".join(parts)
-
-
-def benchmark_table(runs: list[tuple[str, dict[str, float]]]) -> str:
-    """Measured figures, first run_benchmarks of the run against the last: the before and
-    after of an optimisation, from the tool's results (not from the model's words)."""
-    (first_task, before), (last_task, after) = runs[0], runs[-1]
-    if len(runs) == 1:
-        rows = [f"- {name}: {ns:,.0f} ns/op" for name, ns in before.items()]
-        return f"Benchmarks (measured once, by {first_task}):\n" + "\n".join(rows)
-    rows = []
-    for name in sorted(set(before) | set(after)):
-        b, a = before.get(name), after.get(name)
-        if b is not None and a is not None and a > 0:
-            rows.append(f"- {name}: {b:,.0f} -> {a:,.0f} ns/op ({b / a:.1f}x)")
-        else:
-            rows.append(f"- {name}: {b or '-'} -> {a or '-'} ns/op")
-    return f"Benchmarks, before ({first_task}) -> after ({last_task}):\n" + "\n".join(rows)
-
-
 def _budget(cfg: TeamConfig, provider: Provider) -> RunBudget:
     prices = cfg.prices if cfg.prices is not None else load_prices(None)
     return RunBudget.create(
@@ -638,7 +591,7 @@ async def run_team(
         note = failure_note(run.outcomes)
         if note and status == "completed":
             error = note
-        extra = _appendix(run, status, error)
+        extra = appendix(status, error, run.outcomes, run.limits, run.benchmarks, run.conflicts)
         if extra and status != "interrupted":
             report = f"{report}\n\n{extra}".strip()
         store.finish_run(run_id, status, report or None, error)
