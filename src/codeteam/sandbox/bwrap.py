@@ -247,7 +247,7 @@ def _argv(
     if spec.collect:
         _add_collect(spec, prepared, argv, uid=uid, gid=gid, switch_user=switch_user)
     argv += ["--remount-ro", "/", "--chdir", spec.cwd, "--", *spec.argv]
-    return [*prlimit_argv(spec.limits), *argv]
+    return [*prlimit_argv(spec.limits, shared_uid=not switch_user), *argv]
 
 
 def _add_collect(

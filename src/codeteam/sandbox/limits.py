@@ -14,14 +14,27 @@ PRLIMIT = "/usr/bin/prlimit"
 CPU_GRACE_S = 1
 
 
-def prlimit_argv(limits: Limits) -> list[str]:
-    """``prlimit`` options that set every limit (soft = hard except CPU) and exec the rest."""
+def prlimit_argv(limits: Limits, *, shared_uid: bool = False) -> list[str]:
+    """``prlimit`` options that set every limit (soft = hard except CPU) and exec the rest.
+
+    RLIMIT_NPROC counts every thread of the real uid. With a slot uid of its own (server
+    run as root) that is the call's own budget; sharing the server's uid (not root), the
+    user's existing threads count too, so the budget goes on top of them — a sandbox
+    would otherwise fail to start on any desktop with more than ``processes`` threads.
+    """
     cpu = max(1, limits.cpu_s)
+    nproc = limits.processes
+    if shared_uid:
+        import os
+
+        from codeteam.sandbox.procs import tasks_of_uid
+
+        nproc += tasks_of_uid(os.getuid())
     return [
         PRLIMIT,
         f"--cpu={cpu}:{cpu + CPU_GRACE_S}",
         f"--as={limits.memory_bytes}",
-        f"--nproc={limits.processes}",
+        f"--nproc={nproc}",
         f"--fsize={limits.file_size_bytes}",
         f"--nofile={limits.open_files}",
         "--core=0",

@@ -60,6 +60,17 @@ def pids_of_uid(uid: int) -> list[int]:
     return found
 
 
+def tasks_of_uid(uid: int) -> int:
+    """Threads of ``uid``'s processes: what RLIMIT_NPROC counts."""
+    count = 0
+    for pid in pids_of_uid(uid):
+        try:
+            count += len(os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            continue
+    return count
+
+
 def children_of(ppid: int) -> list[int]:
     return [pid for pid in _pids() if (f := _stat_fields(pid)) is not None and f[2] == ppid]
 

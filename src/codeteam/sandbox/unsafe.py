@@ -74,7 +74,10 @@ def prepare(spec: SandboxSpec, *, uid: int, gid: int, switch_user: bool) -> Unsa
         dest.chmod(0o755 if name in spec.executables else 0o644)
     prepared = UnsafePrepared(
         launch=Launch(
-            argv=[*prlimit_argv(spec.limits), *(host(a) for a in spec.argv)],
+            argv=[
+                *prlimit_argv(spec.limits, shared_uid=not switch_user),
+                *(host(a) for a in spec.argv),
+            ],
             env={k: host(v) for k, v in build_env(spec).items()},
             cwd=host(spec.cwd),
             user=uid if switch_user else None,
