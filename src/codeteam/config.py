@@ -19,6 +19,15 @@ GiB = 1024 * MiB
 DEFAULT_RUNTIME = Path("/opt/codeteam/runtime")
 
 
+def default_state_dir() -> Path:
+    """Persistent caches (the Go build cache): machine-wide for a root server, where the
+    build uid owns them; the user's own cache directory otherwise."""
+    if os.geteuid() == 0:
+        return Path("/var/tmp/codeteam")  # noqa: S108 - root-owned; survives reboots
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache, "codeteam")
+
+
 class ConfigError(ValueError):
     """A setting that cannot work; the message says which and what to do."""
 
@@ -51,7 +60,7 @@ class Settings:
     unsafe_no_sandbox: bool = False
     runtime: Path = DEFAULT_RUNTIME
     sandbox_uid_base: int = 61000
-    state_dir: Path = Path("/var/tmp/codeteam")  # noqa: S108 - root-owned; survives reboots
+    state_dir: Path = field(default_factory=lambda: default_state_dir())
     pool_size: int = 2
 
     def __post_init__(self) -> None:

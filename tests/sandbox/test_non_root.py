@@ -76,3 +76,20 @@ def test_a_busy_users_server_still_runs_code_with_children(copy_of_package: Path
         busy.wait(10)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0 child ok None"
+
+
+def test_an_ordinary_users_caches_live_in_their_own_cache_directory(
+    copy_of_package: Path,
+) -> None:
+    """/var/tmp/codeteam belongs to root's build uid; a user's Go cache goes under ~/.cache."""
+    home = copy_of_package / "work"
+    probe = "from codeteam.config import Settings; print(Settings().state_dir)"
+    done = subprocess.run(
+        as_user("/usr/bin/python3", "-c", probe),
+        env={"PYTHONPATH": str(copy_of_package), "PATH": "/usr/bin:/bin", "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert done.stdout.strip() == f"{home}/.cache/codeteam"
