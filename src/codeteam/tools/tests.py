@@ -12,7 +12,6 @@ from codeteam.tools.base import Doc, ToolContext, ToolError
 
 Status = Literal["ok", "failed", "error", "no_tests", "timeout", "killed"]
 _SELECT = re.compile(r"[A-Za-z0-9_./:\[\]\-]+")
-DEFAULT_TIMEOUT_S = 120.0
 
 
 @dataclass
@@ -114,48 +113,30 @@ async def run_tests(
         ),
     ] = False,
 ) -> TestRunResult:
-    from codeteam.toolchains.base import ToolchainMissing
-    from codeteam.tools.paths import confine, display
     from codeteam.tools.progress import ticking
-    from codeteam.tools.services import missing
+    from codeteam.tools.project import output, resolve_project, run_timeout, translated
 
-    settings = ctx.settings
     chosen = check_select(select)
-    if timeout_s is not None and not 0 < timeout_s <= settings.max_timeout_s:
-        raise ToolError(
-            f"timeout_s must be more than 0 and at most {settings.max_timeout_s:g} seconds"
-        )
-    timeout = timeout_s or min(DEFAULT_TIMEOUT_S, settings.max_timeout_s)
-    target = confine(settings.roots, path)
-    services = ctx.services
-    if language is None:
-        language = services.toolchains.for_path(target.root, target.path)
-        if language is None:
-            raise ToolError(f"cannot tell the language of {path!r}; pass language")
-    toolchain = services.toolchain(language)
-    try:
-        async with ticking(ctx, f"running {language} tests in {path}"):
-            cases, result = await toolchain.test(
-                services.runner(), target.root, target.path, chosen, timeout, race=race
+    timeout = run_timeout(ctx, timeout_s)
+    project = resolve_project(ctx, path, language)
+    with translated():
+        async with ticking(ctx, f"running {project.language} tests in {path}"):
+            cases, result = await project.toolchain.test(
+                project.run, project.target.root, project.target.path, chosen, timeout, race=race
             )
-    except ToolchainMissing as exc:
-        raise missing(exc) from None
-    except ValueError as exc:
-        raise ToolError(str(exc)) from None
     count = {
         o: sum(c.outcome == o for c in cases) for o in ("passed", "failed", "error", "skipped")
     }
-    output = result.stdout + (b"\n" if result.stdout and result.stderr else b"") + result.stderr
     return TestRunResult(
         status=_status(cases, result.exit_code, result.timed_out, result.limit),
-        language=language,
-        path=display(target, settings.roots),
+        language=project.language,
+        path=project.display,
         passed=count["passed"],
         failed=count["failed"],
         errors=count["error"],
         skipped=count["skipped"],
         tests=cases,
-        output=output.decode("utf-8", errors="replace"),
+        output=output(result),
         truncated=result.truncated,
         duration_ms=round(result.duration_ms, 1),
     )
