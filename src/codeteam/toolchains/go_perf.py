@@ -8,7 +8,6 @@ test2json) and reads the collected profile in a run sandbox of its own.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from codeteam.sandbox.spec import SandboxResult, SandboxSpec
 from codeteam.toolchains import common
-from codeteam.toolchains.base import Benchmark, ProfileEntry, Run, ToolchainMissing
+from codeteam.toolchains.base import Benchmark, ProfileEntry, Run
 
 if TYPE_CHECKING:
     from codeteam.toolchains.go import GoToolchain, _Package
@@ -33,9 +32,6 @@ _TOP_LINE = re.compile(
     r"(?P<cum>[\d.]+)(?P<cu>[a-zµ]*)\s+[\d.]+%\s+(?P<func>.+?)\s*$"
 )
 _MS = {"": 1.0, "ns": 1e-6, "us": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3, "min": 6e4, "h": 3.6e6}
-
-_pprof: bytes | None = None
-_pprof_lock = asyncio.Lock()
 
 
 def _names(select: list[str]) -> tuple[list[str], list[str]]:
@@ -130,27 +126,6 @@ def parse_bench(output: str, prefix: str = "") -> list[Benchmark]:
     return found
 
 
-async def _pprof_binary(tc: GoToolchain, run: Run, go: str) -> bytes:
-    global _pprof
-    async with _pprof_lock:
-        if _pprof is None:
-            out = "/work/pprof"
-            result = await run(
-                tc._build_spec(
-                    run,
-                    [go, "build", "-trimpath", "-ldflags=-s -w", "-o", out, "cmd/pprof"],
-                    collect=[out],
-                )
-            )
-            if not result.files.get(out):
-                raise ToolchainMissing(
-                    "go: could not build pprof from the toolchain: "
-                    + common.text(result.stderr).strip()[-300:]
-                )
-            _pprof = result.files[out]
-        return _pprof
-
-
 async def profile(
     tc: GoToolchain,
     run: Run,
@@ -207,7 +182,7 @@ async def profile(
     data = ran.files.get(CPU_PROFILE)
     if not data:
         return [], ran
-    pprof = await _pprof_binary(tc, run, go)
+    pprof = await tc.cmd_tool(run, go, "pprof")
     report = await run(
         SandboxSpec(
             argv=[
