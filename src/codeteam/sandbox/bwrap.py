@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeteam.sandbox.limits import prlimit_argv
-from codeteam.sandbox.prepare import TMP, WORK, build_env, check_file_name, unreachable_by
+from codeteam.sandbox.prepare import (
+    TMP,
+    WORK,
+    build_env,
+    check_file_name,
+    read_collected,
+    unreachable_by,
+)
 from codeteam.sandbox.runner import SETPRIV, Launch
 from codeteam.sandbox.spec import SandboxSpec
 
@@ -127,19 +134,7 @@ class Prepared:
         return self._ns_pid
 
     def read_collected(self, cap: int) -> dict[str, bytes]:
-        got: dict[str, bytes] = {}
-        for target, host in self.collect.items():
-            try:
-                fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-            except OSError:
-                continue
-            try:
-                data = os.read(fd, cap)
-            finally:
-                os.close(fd)
-            if data:
-                got[target] = data
-        return got
+        return read_collected(self.collect, cap)
 
     def close(self) -> None:
         self.spawned()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from codeteam.sandbox.spec import SandboxSpec
@@ -79,3 +80,21 @@ def unreachable_by(path: Path, uid: int, gid: int) -> Path | None:
             return current
         current = current / part
     return None
+
+
+def read_collected(collect: Mapping[str, Path], cap: int) -> dict[str, bytes]:
+    """The non-empty collected files, at most ``cap`` bytes each; a file the code replaced
+    by a symlink (or removed) is skipped rather than followed."""
+    got: dict[str, bytes] = {}
+    for target, host in collect.items():
+        try:
+            fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            data = os.read(fd, cap)
+        finally:
+            os.close(fd)
+        if data:
+            got[target] = data
+    return got

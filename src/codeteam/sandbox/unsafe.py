@@ -9,7 +9,6 @@ that leave the process group escape when the server is not root.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeteam.sandbox.limits import prlimit_argv
-from codeteam.sandbox.prepare import TMP, WORK, build_env, check_file_name
+from codeteam.sandbox.prepare import TMP, WORK, build_env, check_file_name, read_collected
 from codeteam.sandbox.runner import Launch
 from codeteam.sandbox.spec import SandboxSpec
 
@@ -35,17 +34,7 @@ class UnsafePrepared:
         return None
 
     def read_collected(self, cap: int) -> dict[str, bytes]:
-        got: dict[str, bytes] = {}
-        for target, host in self.collect.items():
-            with contextlib.suppress(OSError):
-                fd = os.open(host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-                try:
-                    data = os.read(fd, cap)
-                finally:
-                    os.close(fd)
-                if data:
-                    got[target] = data
-        return got
+        return read_collected(self.collect, cap)
 
     def close(self) -> None:
         shutil.rmtree(self.base, ignore_errors=True)
