@@ -64,17 +64,15 @@ async def code_review(
 ) -> ReviewResult:
     import tempfile
 
-    from codeteam.toolchains.base import ToolchainMissing
-    from codeteam.tools.paths import confine
     from codeteam.tools.progress import ticking
-    from codeteam.tools.services import missing
+    from codeteam.tools.project import resolve_project, translated
 
     settings = ctx.settings
     if (code is None) == (path is None):
         raise ToolError("give exactly one of code or path")
     services = ctx.services
     run = services.runner()
-    try:
+    with translated():
         if code is not None:
             if language is None:
                 raise ToolError("language is required with code: python or go")
@@ -97,20 +95,16 @@ async def code_review(
                     )
         else:
             assert path is not None
-            target = confine(settings.roots, path)
-            if language is None:
-                language = services.toolchains.for_path(target.root, target.path)
-                if language is None:
-                    raise ToolError(f"cannot tell the language of {path!r}; pass language")
-            toolchain = services.toolchain(language)
+            project = resolve_project(ctx, path, language)
+            language = project.language
             async with ticking(ctx, f"reviewing {path}"):
-                findings, skipped = await toolchain.review(
-                    run, target.root, target.path, settings.max_timeout_s, strict=strict_types
+                findings, skipped = await project.toolchain.review(
+                    project.run,
+                    project.target.root,
+                    project.target.path,
+                    settings.max_timeout_s,
+                    strict=strict_types,
                 )
-    except ToolchainMissing as exc:
-        raise missing(exc) from None
-    except ValueError as exc:
-        raise ToolError(str(exc)) from None
     optional = set() if strict_types else {"mypy"}
     ran = [t for t in _TOOLS.get(language, []) if t not in skipped and t not in optional]
     failed = any(f.rule == "tool-failure" for f in findings)
