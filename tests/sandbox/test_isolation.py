@@ -4,6 +4,7 @@ privileges, a read-only system and private size-capped scratch space."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import threading
@@ -91,6 +92,35 @@ open('/work/ok', 'w').write('1'); open('/tmp/ok', 'w').write('1'); print('scratc
     assert "writable" not in out and "scratch ok" in out, out
     for p in ("/root", "/home", "/etc/shadow", "/etc/ssh", "/var"):
         assert f"{p} False" in out
+
+
+async def test_the_system_files_code_needs_look_as_on_the_host(sandbox: Sandbox) -> None:
+    """A host symlink such as /etc/localtime stays the same link (readlink names the time
+    zone), a file stays the same bytes, and neither can be written."""
+    names = ("localtime", "os-release", "nsswitch.conf", "ld.so.cache")
+    present = [n for n in names if os.path.lexists(f"/etc/{n}")]
+    code = f"""
+import json, os
+seen = {{}}
+for name in {present!r}:
+    path = '/etc/' + name
+    link = os.readlink(path) if os.path.islink(path) else None
+    data = open(path, 'rb').read()
+    try:
+        open(path, 'ab'); writable = True
+    except OSError:
+        writable = False
+    seen[name] = [link, len(data), data[:64].hex(), writable]
+print(json.dumps(seen))
+"""
+    r = await sandbox.run(py(code))
+    assert r.exit_code == 0, r
+    seen = json.loads(r.stdout)
+    for name in present:
+        path = f"/etc/{name}"
+        data = Path(path).read_bytes()
+        link = os.readlink(path) if os.path.islink(path) else None
+        assert seen[name] == [link, len(data), data[:64].hex(), False], name
 
 
 async def test_the_server_environment_never_reaches_the_code(

@@ -287,8 +287,13 @@ class Sandbox:
         """Why bubblewrap cannot sandbox here, or "" when a trivial sandbox works."""
         from codeteam.sandbox.bwrap import BWRAP
         from codeteam.sandbox.limits import PRLIMIT
+        from codeteam.sandbox.runner import SETPRIV
 
-        for tool, package in ((BWRAP, "bubblewrap"), (PRLIMIT, "util-linux")):
+        for tool, package in (
+            (BWRAP, "bubblewrap"),
+            (PRLIMIT, "util-linux"),
+            (SETPRIV, "util-linux"),
+        ):
             if not os.access(tool, os.X_OK):
                 return f"{tool} not found: install it (apt-get install {package}), {_FIX}"
         result = await self._run_in_slot(

@@ -18,6 +18,17 @@ from codeteam.sandbox.spec import LimitName
 
 SETPRIV = "/usr/bin/setpriv"
 
+
+def setpriv_argv(user: int, group: int | None = None) -> list[str]:
+    """The command prefix that runs the rest as ``user``, with no supplementary groups.
+
+    Not Popen's ``user=``/``group=``: those make CPython fork the whole server instead of
+    vfork-ing it (measured: ~2 ms more CPU per sandbox than this extra exec), and uvloop's
+    spawn has no such options at all.
+    """
+    gid = user if group is None else group
+    return [SETPRIV, "--reuid", str(user), "--regid", str(gid), "--clear-groups", "--"]
+
 #: A run that writes this many times the cap is killed (limit ``output``); up to then the
 #: excess is read and dropped, so a chatty program still finishes normally.
 FLOOD_FACTOR = 16
@@ -79,14 +90,8 @@ class Supervisor:
         """Start the tree (a pooled sandbox is spawned long before it is supervised)."""
         launch = self._launch
         argv = list(launch.argv)
-        extra: dict[str, object] = {}
         if launch.user is not None:
-            if _loop_switches_users():
-                extra = {"user": launch.user, "group": launch.group, "extra_groups": []}
-            else:  # uvloop's spawn has no user/group: drop privileges with setpriv instead
-                gid = launch.user if launch.group is None else launch.group
-                ids = ["--reuid", str(launch.user), "--regid", str(gid), "--clear-groups"]
-                argv = [SETPRIV, *ids, "--", *argv]
+            argv = [*setpriv_argv(launch.user, launch.group), *argv]
         self._proc = await asyncio.create_subprocess_exec(
             *argv,
             stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
@@ -96,7 +101,6 @@ class Supervisor:
             cwd=launch.cwd,
             pass_fds=tuple(launch.pass_fds),
             start_new_session=True,
-            **extra,  # type: ignore[arg-type]
         )
         self.pid = self._proc.pid
         on_spawn(self._proc.pid)
@@ -177,8 +181,3 @@ async def _settle(task: asyncio.Future[int], proc: asyncio.subprocess.Process) -
     except TimeoutError:
         task.cancel()
         return proc.returncode if proc.returncode is not None else -9
-
-
-def _loop_switches_users() -> bool:
-    """asyncio's own loop spawns through subprocess.Popen, which can set uid/gid/groups."""
-    return not type(asyncio.get_running_loop()).__module__.startswith("uvloop")
