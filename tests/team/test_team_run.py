@@ -277,3 +277,26 @@ async def test_a_task_over_its_timeout_fails_and_its_sibling_finishes(
     assert result.tasks["slow"].status == "failed" and "timed out" in str(
         result.tasks["slow"].error
     )
+
+
+async def test_a_timed_out_task_leaves_its_unfinished_edit_out_of_the_workspace_and_says_so(
+    store: Store, tmp_path: Path
+) -> None:
+    def specialist(req: ModelRequest) -> Response:
+        if task_id(req) != "slow":
+            return finished(req)
+        if req.turn == 0:
+            return Reply([tool_use("write_file", path="half.py", content="x = (")])
+        return Reply([text("slow")], delay=5.0)
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    with FakeAnthropic(team([assign("slow"), assign("quick")], specialist)) as fake:
+        result = await run(fake, store, ws, task_timeout_s=1.5)
+    error = str(result.tasks["slow"].error)
+    assert "timed out" in error and "unfinished changes were not merged" in error, error
+    assert len(specialist_calls(fake, "slow")) == 2  # it did write, then timed out
+    assert not (ws / "half.py").exists()
+    recorded = store.get_run(result.run_id)
+    assert recorded is not None
+    assert [t["error"] for t in recorded["tasks"] if t["id"] == "slow"] == [error]

@@ -29,6 +29,7 @@ def setpriv_argv(user: int, group: int | None = None) -> list[str]:
     gid = user if group is None else group
     return [SETPRIV, "--reuid", str(user), "--regid", str(gid), "--clear-groups", "--"]
 
+
 #: A run that writes this many times the cap is killed (limit ``output``); up to then the
 #: excess is read and dropped, so a chatty program still finishes normally.
 FLOOD_FACTOR = 16

@@ -339,6 +339,12 @@ class _Run:
         return outcome
 
     def _task_done(self, spec: TaskSpec, outcome: TaskOutcome) -> None:
+        if outcome.timed_out:  # cut short mid-work: say what became of its edits
+            outcome.error = f"{outcome.error}; " + (
+                "its unfinished changes were not merged into the workspace"
+                if self.run_dir is not None
+                else "what it changed in the workspace before that is kept (it ran in place)"
+            )
         self.store.finish_task(
             self.run_id,
             spec.id,

@@ -19,6 +19,7 @@ class TaskOutcome:
     summary: str = ""
     error: str | None = None
     turns: int = 0
+    timed_out: bool = False  # stopped by the per-task timeout (its work was cut short)
 
     @property
     def ok(self) -> bool:
@@ -70,7 +71,9 @@ async def run_plan(
                     known[spec.id] = await asyncio.wait_for(run_task(spec, deps), task_timeout_s)
                 except TimeoutError:
                     known[spec.id] = TaskOutcome(
-                        "failed", error=f"timed out after {task_timeout_s:g} s (--task-timeout)"
+                        "failed",
+                        error=f"timed out after {task_timeout_s:g} s (--task-timeout)",
+                        timed_out=True,
                     )
                 except asyncio.CancelledError:
                     raise
