@@ -22,8 +22,9 @@ from typing import Any
 
 from codeteam.llm import Message, ToolDef, Turn, Usage
 from codeteam.store import Store
+from codeteam.team.config import TeamConfig
 from codeteam.team.mcp import connect
-from codeteam.team.runner import TeamConfig, run_team
+from codeteam.team.runner import run_team
 from codeteam.team.workspace import merge_back, snapshot
 
 Row = Callable[[str, str, str, str, str], None]

@@ -13,7 +13,8 @@ from codeteam.config import ConfigError
 from codeteam.llm.anthropic import AnthropicProvider
 from codeteam.store import Store
 from codeteam.team.budget import CallGuard, LimitReached, Price, load_prices, price_for
-from codeteam.team.runner import TeamConfig, run_team
+from codeteam.team.config import TeamConfig
+from codeteam.team.runner import run_team
 from tests.team.conftest import FAST
 from tests.team.fake_anthropic import FakeAnthropic, ModelRequest, Reply, Response, text, tool_use
 from tests.team.test_team_run import assign, run, specialist_calls, team

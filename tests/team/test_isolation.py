@@ -120,7 +120,8 @@ async def test_a_server_that_cannot_see_copies_runs_tasks_in_place_one_at_a_time
     store: Store, tmp_path: Path
 ) -> None:
     from codeteam.llm.anthropic import AnthropicProvider
-    from codeteam.team.runner import TeamConfig, run_team
+    from codeteam.team.config import TeamConfig
+    from codeteam.team.runner import run_team
     from tests.team.conftest import FAST, mini_server
 
     slow = lambda req: Reply([text("ok")], delay=0.3)  # noqa: E731

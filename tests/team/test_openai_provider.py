@@ -8,7 +8,8 @@ from typing import Any
 from codeteam.llm import ToolDef
 from codeteam.llm.openai import OpenAIProvider
 from codeteam.store import Store
-from codeteam.team.runner import TeamConfig, run_team
+from codeteam.team.config import TeamConfig
+from codeteam.team.runner import run_team
 from tests.team.conftest import FAST, mini_server
 from tests.team.fake_openai import ChatReply, FakeOpenAI
 

@@ -15,7 +15,8 @@ import pytest
 
 from codeteam.llm.anthropic import AnthropicProvider
 from codeteam.store import Store
-from codeteam.team.runner import TeamConfig, run_team
+from codeteam.team.config import TeamConfig
+from codeteam.team.runner import run_team
 from tests.team.conftest import FAST, role, task_id
 from tests.team.fake_anthropic import FakeAnthropic, ModelRequest, Reply, Response, text, tool_use
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from codeteam.llm.anthropic import AnthropicProvider
 from codeteam.store import Store
+from codeteam.team.config import RunResult, TeamConfig
 from codeteam.team.loop import TRUNCATED
-from codeteam.team.runner import RunResult, TeamConfig, run_team
+from codeteam.team.runner import run_team
 from tests.team.conftest import FAST, mini_server, role, task_id
 from tests.team.fake_anthropic import (
     FakeAnthropic,

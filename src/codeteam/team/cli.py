@@ -39,7 +39,8 @@ def _run(ns: argparse.Namespace) -> int:
     from rich.live import Live
 
     from codeteam.team.budget import RunBudget, load_prices
-    from codeteam.team.runner import RunResult, Sink, TeamConfig, resume_config, run_team
+    from codeteam.team.config import RunResult, Sink, TeamConfig
+    from codeteam.team.runner import resume_config, run_team
     from codeteam.team.ui import JsonLines, TaskBoard
 
     store = _store(ns.db)

@@ -1,121 +1,37 @@
-"""One run of the team: the lead plans, the scheduler runs specialists, all recorded.
+"""One run of the team: the lead plans, the scheduler runs the specialists, and the run
+ends with the lead's report.
 
-Every step is written to the store as it happens and announced as an event (a plain
-dict) to whoever watches: the live table, the JSONL printer, a test.
+What the run leaves behind is :mod:`codeteam.team.recorder`'s job (store rows and events);
+each task's own copy of the workspace is :mod:`codeteam.team.copies`'.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from codeteam.config import ConfigError
 from codeteam.llm import Block, LLMError, Message, Provider, Turn
-from codeteam.store import ModelCall, Store
+from codeteam.store import Store
 from codeteam.team import agents
-from codeteam.team.budget import CallGuard, LimitReached, Price, RunBudget, load_prices
+from codeteam.team.budget import CallGuard, LimitReached, RunBudget, load_prices
+from codeteam.team.config import FINISHED, RunResult, Sink, TeamConfig, default_run_root
+from codeteam.team.copies import TaskCopies
 from codeteam.team.loop import tool_loop, tool_result
 from codeteam.team.mcp import McpTools, TaskServer, can_isolate, connect
 from codeteam.team.plan import TaskSpec, check_plan
+from codeteam.team.recorder import Recorder
 from codeteam.team.report import appendix, failure_note
 from codeteam.team.scheduler import TaskOutcome, run_plan
-from codeteam.team.workspace import Conflict, merge_back, snapshot
-
-Event = dict[str, Any]
-Sink = Callable[[Event], None]
-
-
-def default_run_root() -> Path:
-    """Where runs keep their task copies: ``$CODETEAM_RUN_DIR`` or /var/tmp/codeteam-runs
-    (outside the user's home: sandboxed code runs as another uid and must reach them)."""
-    return Path(os.environ.get("CODETEAM_RUN_DIR") or "/var/tmp/codeteam-runs")  # noqa: S108
-
-
-@dataclass(frozen=True)
-class TeamConfig:
-    request: str
-    workspace: Path
-    max_parallel: int = 4
-    max_turns: int = 20
-    lead_max_turns: int = 8
-    max_plan_attempts: int = 3
-    task_timeout_s: float | None = 900.0
-    max_tokens: int = 8192
-    mcp_server: str | None = None
-    #: per specialist: tool calls, and identical calls in a row before it is stopped
-    max_tool_calls: int | None = 100
-    repeat_limit: int | None = 3
-    #: per run (None: no cap)
-    max_run_tokens: int | None = None
-    max_cost_usd: float | None = None
-    prices: dict[str, Price] | None = None
-    #: each task on its own copy of the workspace, merged back three-way
-    isolate: bool = True
-    run_root: Path | None = None
-
-    def record(self) -> dict[str, Any]:
-        """The settings a resume reuses (JSON)."""
-        out = {
-            k: getattr(self, k)
-            for k in (
-                "max_parallel",
-                "max_turns",
-                "lead_max_turns",
-                "max_plan_attempts",
-                "task_timeout_s",
-                "max_tokens",
-                "mcp_server",
-                "max_tool_calls",
-                "repeat_limit",
-                "max_run_tokens",
-                "max_cost_usd",
-                "isolate",
-            )
-        }
-        out["prices"] = {k: vars(v) for k, v in (self.prices or {}).items()}
-        return out
-
-    @classmethod
-    def from_record(cls, run: dict[str, Any]) -> TeamConfig:
-        raw = json.loads(run.get("config") or "{}")
-        prices = raw.pop("prices", None)
-        cfg = cls(request=run["request"], workspace=Path(run["workspace"]), **raw)
-        if prices:
-            cfg = replace(cfg, prices={k: Price(**v) for k, v in prices.items()})
-        return cfg
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    status: str  # completed | failed | stopped (a run limit) | interrupted
-    report: str
-    error: str | None = None
-    tasks: dict[str, TaskOutcome] = field(default_factory=dict)
-    limits: list[str] = field(default_factory=list)
-    conflicts: list[Conflict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    #: every successful run_benchmarks of the run: (task, {benchmark: ns/op})
-    benchmarks: list[tuple[str, dict[str, float]]] = field(default_factory=list)
-
-    @property
-    def failed_tasks(self) -> dict[str, TaskOutcome]:
-        return {k: v for k, v in self.tasks.items() if not v.ok}
 
 
 class PlanError(Exception):
     """The lead kept sending invalid plans."""
-
-
-#: Task states a resume keeps; any other task is run again from its recorded base.
-FINISHED = ("ok", "failed", "skipped")
 
 
 class _Run:
@@ -134,62 +50,17 @@ class _Run:
         self.run_id = run_id
         self.emit = emit
         self.budget = budget
+        self.rec = Recorder(store, run_id, emit, budget, provider.model)
         self.outcomes: dict[str, TaskOutcome] = {}
         #: finished tasks loaded from the records on resume: never run again
         self.resumed: set[str] = set()
+        #: recorded task bases (on resume): a restarted task starts from the same one
         self.bases: dict[str, str] = {}
-        #: bumped by every merge that changed the workspace: tasks starting in the same
-        #: generation share one base snapshot
-        self.generation = 0
-        self._files_lock = asyncio.Lock()  # snapshots of the workspace vs merges into it
         self.rejections = 0
         self.mcp: McpTools | None = None
         self.workspace = cfg.workspace.resolve()
-        self.run_dir: Path | None = None
-        self.limits: list[str] = []
-        self.conflicts: list[Conflict] = []
-        #: every successful run_benchmarks: (task, {benchmark: ns/op}), in order
-        self.benchmarks: list[tuple[str, dict[str, float]]] = []
-
-    # -------------------------------------------------------------- recording
-
-    def _limit(self, task_id: str | None, exc: LimitReached) -> None:
-        if exc.kind in ("tokens", "cost") and any(exc.kind in x for x in self.limits):
-            return  # a run cap is recorded once, when it first stops an agent
-        self.limits.append(f"{exc.kind}: {exc.detail}" + (f" (task {task_id})" if task_id else ""))
-        self.store.record_limit(self.run_id, task_id, exc.kind, exc.detail)
-        self.emit({"event": "limit", "task": task_id, "kind": exc.kind, "detail": exc.detail})
-
-    def _on_turn(self, task_id: str | None) -> Callable[[Turn | None, float, str | None], None]:
-        def record(turn: Turn | None, started: float, error: str | None) -> None:
-            u = turn.usage if turn else None
-            if u is not None:
-                self.budget.charge(u)
-            call = ModelCall(
-                model=turn.model if turn else self.provider.model,
-                input_tokens=u.input_tokens if u else 0,
-                output_tokens=u.output_tokens if u else 0,
-                cache_creation_tokens=u.cache_creation_tokens if u else 0,
-                cache_read_tokens=u.cache_read_tokens if u else 0,
-                latency_ms=turn.latency_ms if turn else (time.time() - started) * 1000,
-                stop_reason=turn.stop_reason if turn else None,
-                error=error,
-            )
-            self.store.record_model_call(self.run_id, task_id, call, started)
-            self.emit(
-                {
-                    "event": "model_call",
-                    "task": task_id,
-                    "model": call.model,
-                    "input_tokens": call.input_tokens,
-                    "output_tokens": call.output_tokens,
-                    "stop_reason": call.stop_reason,
-                    "latency_ms": round(call.latency_ms, 1),
-                    "error": error,
-                }
-            )
-
-        return record
+        #: each task on its own copy (None: tasks run in place)
+        self.copies: TaskCopies | None = None
 
     # -------------------------------------------------------------- specialists
 
@@ -205,6 +76,7 @@ class _Run:
         for use in uses:
             started = time.time()
             name = use["name"]
+            structured = None
             if name not in allowed:
                 text = f"unknown tool {name!r}; you can call: {', '.join(sorted(allowed))}"
                 results.append(tool_result(use["id"], text, True))
@@ -213,75 +85,21 @@ class _Run:
                 guard.admit(name, use["input"])
                 out = await server.call(name, use["input"])
                 results.append(tool_result(use["id"], out.text, out.is_error))
-                status, is_error = out.status, out.is_error
-                if name == "run_benchmarks" and status == "ok" and out.structured:
-                    self._benchmarks(task_id, out.structured)
-            duration = (time.time() - started) * 1000
-            self.store.record_tool_call(
-                self.run_id,
+                status, is_error, structured = out.status, out.is_error, out.structured
+            self.rec.tool_call(
                 task_id,
                 name,
                 use["input"],
                 status=status,
                 is_error=is_error,
-                duration_ms=duration,
-                started_at=started,
-            )
-            self.emit(
-                {
-                    "event": "tool_call",
-                    "task": task_id,
-                    "name": name,
-                    "status": status,
-                    "is_error": is_error,
-                    "duration_ms": round(duration, 1),
-                }
+                started=started,
+                structured=structured,
             )
         return results
 
-    def _benchmarks(self, task_id: str, structured: dict[str, Any]) -> None:
-        figures = {
-            str(b["name"]): float(b["ns_per_op"])
-            for b in structured.get("benchmarks", [])
-            if isinstance(b, dict) and b.get("ns_per_op") is not None
-        }
-        if figures:
-            self.benchmarks.append((task_id, figures))
-
-    async def _copies(self, spec: TaskSpec) -> tuple[Path, Path]:
-        """The task's base (recorded: a restarted task starts from the same one) and a
-        fresh working copy of it. File work runs in a thread (a large workspace must not
-        stall the other tasks' model calls); the lock keeps snapshots and merges apart."""
-        assert self.run_dir is not None
-        recorded = self.bases.get(spec.id)
-        if recorded and Path(recorded).is_dir():
-            base = Path(recorded)
-        else:
-            async with self._files_lock:
-                base = self.run_dir / "bases" / f"g{self.generation}"
-                if not base.is_dir():
-                    await asyncio.to_thread(snapshot, self.workspace, base)
-            self.store.set_task_base(self.run_id, spec.id, str(base))
-        work = self.run_dir / "work" / spec.id
-        await asyncio.to_thread(snapshot, base, work)  # bases never change once made
-        return base, work
-
-    async def _merge(self, spec: TaskSpec, base: Path, work: Path) -> str:
-        async with self._files_lock:
-            merged = await asyncio.to_thread(merge_back, base, work, self.workspace, spec.id)
-            if merged.applied or merged.merged or merged.conflicts:
-                self.generation += 1
-        for c in merged.conflicts:
-            self.conflicts.append(c)
-            self.store.record_conflict(self.run_id, spec.id, c.path, c.other, c.detail)
-            self.emit({"event": "conflict", "task": spec.id, "path": c.path, "other": c.other})
-        shutil.rmtree(work, ignore_errors=True)
-        return merged.describe()
-
     async def _specialist(self, spec: TaskSpec, deps: dict[str, TaskOutcome]) -> TaskOutcome:
         assert self.mcp is not None
-        self.store.start_task(self.run_id, spec.id)
-        self.emit({"event": "task_started", "task": spec.id, "agent": spec.agent})
+        self.rec.task_started(spec)
         b = agents.brief(self.cfg.request, spec, deps)
         tools = [self.mcp.tools[n] for n in b.tool_names if n in self.mcp.tools]
         allowed = {t.name for t in tools}
@@ -289,14 +107,15 @@ class _Run:
         copies: list[Path] = []
 
         async def prepare() -> Path:
-            copies.extend(await self._copies(spec))
+            assert self.copies is not None
+            copies.extend(await self.copies.make(spec))
             return copies[1]
 
-        if self.run_dir is not None:
+        if self.copies is not None:
             server = TaskServer(self.cfg.mcp_server, prepare)
         guard = CallGuard(self.cfg.max_tool_calls, self.cfg.repeat_limit)
         turns = 0
-        record = self._on_turn(spec.id)
+        record = self.rec.on_turn(spec.id)
 
         def on_turn(turn: Turn | None, started: float, error: str | None) -> None:
             nonlocal turns
@@ -320,20 +139,21 @@ class _Run:
             )
             if res.status == "turn_limit":
                 detail = f"stopped at the turn limit ({self.cfg.max_turns} turns, --max-turns)"
-                self._limit(spec.id, LimitReached("turns", detail))
+                self.rec.limit(spec.id, LimitReached("turns", detail))
                 outcome = TaskOutcome("failed", summary=res.text, error=detail, turns=res.turns)
             else:
                 outcome = TaskOutcome("ok", summary=res.text or "(no summary)", turns=res.turns)
         except LLMError as exc:
             outcome = TaskOutcome("failed", error=str(exc), turns=turns)
         except LimitReached as exc:
-            self._limit(spec.id, exc)
+            self.rec.limit(spec.id, exc)
             outcome = TaskOutcome("failed", error=exc.detail, turns=turns)
         finally:
             if isinstance(server, TaskServer):
                 await server.aclose()
         if copies:
-            note = await self._merge(spec, copies[0], copies[1])
+            assert self.copies is not None
+            note = await self.copies.merge(spec, copies[0], copies[1])
             if note:
                 outcome.summary = f"{outcome.summary}\n[{note}]".strip()
         return outcome
@@ -342,26 +162,10 @@ class _Run:
         if outcome.timed_out:  # cut short mid-work: say what became of its edits
             outcome.error = f"{outcome.error}; " + (
                 "its unfinished changes were not merged into the workspace"
-                if self.run_dir is not None
+                if self.copies is not None
                 else "what it changed in the workspace before that is kept (it ran in place)"
             )
-        self.store.finish_task(
-            self.run_id,
-            spec.id,
-            outcome.status,
-            result=outcome.summary or None,
-            error=outcome.error,
-            turns=outcome.turns,
-        )
-        self.emit(
-            {
-                "event": "task_finished",
-                "task": spec.id,
-                "status": outcome.status,
-                "error": outcome.error,
-                "summary": outcome.summary,
-            }
-        )
+        self.rec.task_done(spec, outcome)
 
     # -------------------------------------------------------------- lead
 
@@ -454,7 +258,7 @@ class _Run:
             handle=self._plan,
             max_turns=self.cfg.lead_max_turns,
             max_tokens=self.cfg.max_tokens,
-            on_turn=self._on_turn(None),
+            on_turn=self.rec.on_turn(None),
             before_turn=self.budget.check,
             history=history,
             on_messages=keep,
@@ -558,12 +362,14 @@ async def run_team(
     notes: list[str] = []
     if record is not None:
         history = _load_resume(run, record)
+    run_dir: Path | None = None
     if cfg.isolate and can_isolate(cfg.mcp_server):
-        run.run_dir = (cfg.run_root or default_run_root()) / run_id
-        run.run_dir.mkdir(parents=True, exist_ok=True)
-        for d in (run.run_dir.parent, run.run_dir):
+        run_dir = (cfg.run_root or default_run_root()) / run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for d in (run_dir.parent, run_dir):
             d.chmod(0o755)
-        store.set_run_state(run_id, run_dir=str(run.run_dir))
+        store.set_run_state(run_id, run_dir=str(run_dir))
+        run.copies = TaskCopies(run_dir, run.workspace, store, run_id, sink, run.bases)
     else:
         if cfg.isolate:
             notes.append(
@@ -584,7 +390,7 @@ async def run_team(
             except (LLMError, PlanError) as exc:
                 error = str(exc)
             except LimitReached as exc:
-                run._limit(None, exc)
+                run.rec.limit(None, exc)
                 status, error = "stopped", exc.detail
     except asyncio.CancelledError:
         status, error = "interrupted", "interrupted (Ctrl-C) before the run finished"
@@ -597,12 +403,13 @@ async def run_team(
         note = failure_note(run.outcomes)
         if note and status == "completed":
             error = note
-        extra = appendix(status, error, run.outcomes, run.limits, run.benchmarks, run.conflicts)
+        conflicts = run.copies.conflicts if run.copies is not None else []
+        extra = appendix(status, error, run.outcomes, run.rec.limits, run.rec.benchmarks, conflicts)
         if extra and status != "interrupted":
             report = f"{report}\n\n{extra}".strip()
         store.finish_run(run_id, status, report or None, error)
-        if status != "interrupted" and run.run_dir is not None:
-            shutil.rmtree(run.run_dir, ignore_errors=True)
+        if status != "interrupted" and run_dir is not None:
+            shutil.rmtree(run_dir, ignore_errors=True)
         sink(
             {
                 "event": "run_finished",
@@ -610,8 +417,8 @@ async def run_team(
                 "status": status,
                 "report": report,
                 "error": error,
-                "limits": list(run.limits),
-                "conflicts": [c.path for c in run.conflicts],
+                "limits": list(run.rec.limits),
+                "conflicts": [c.path for c in conflicts],
             }
         )
     if setup_error is not None:
@@ -622,10 +429,10 @@ async def run_team(
         report,
         error,
         dict(run.outcomes),
-        list(run.limits),
-        list(run.conflicts),
+        list(run.rec.limits),
+        list(conflicts),
         notes,
-        list(run.benchmarks),
+        list(run.rec.benchmarks),
     )
 
 
@@ -666,4 +473,4 @@ async def run_agent(
         run._task_done(spec, outcome)
         store.finish_run(run_id, status, outcome.summary or None, error)
         sink({"event": "run_finished", "run_id": run_id, "status": status, "error": error})
-    return RunResult(run_id, status, outcome.summary, error, {agent: outcome}, list(run.limits))
+    return RunResult(run_id, status, outcome.summary, error, {agent: outcome}, list(run.rec.limits))

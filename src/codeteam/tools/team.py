@@ -18,7 +18,7 @@ from codeteam.tools.base import Annotations, Doc, ToolContext, ToolError, ToolSp
 from codeteam.tools.paths import confine
 
 if TYPE_CHECKING:
-    from codeteam.team.runner import RunResult, Sink
+    from codeteam.team.config import RunResult, Sink
 
 
 @dataclass
@@ -135,7 +135,8 @@ async def team_run(
     request: Annotated[str, Doc("what to build or change, in plain words")],
     workspace: Annotated[str, Doc("project directory, relative to the workspace root")],
 ) -> TeamResult:
-    from codeteam.team.runner import TeamConfig, run_team
+    from codeteam.team.config import TeamConfig
+    from codeteam.team.runner import run_team
 
     async def go(ws: Path, provider: Any, store: Any, sink: Sink) -> RunResult:
         return await run_team(TeamConfig(request=request, workspace=ws), provider, store, sink)
