@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -41,3 +42,18 @@ async def test_list_toolchains_reports_versions(ctx: Any) -> None:
     go_tools = {t["name"]: t for t in langs["go"]["tools"]}
     assert go_tools["go"]["version"].startswith("1.")
     assert out.structured is not None and "python" in out.text
+
+
+def test_without_a_runtime_python_falls_back_to_the_system_interpreter_and_names_its_version(
+    tmp_path: Path,
+) -> None:
+    """A server installed with pipx and no runtime still runs Python code, with Debian's
+    /usr/bin/python3; list_toolchains says which version that is."""
+    system = Path("/usr/bin/python3")
+    if not system.exists():
+        pytest.skip("no /usr/bin/python3 on this machine")
+    info = Registry(tmp_path / "no-runtime").get("python").detect()
+    python = next(t for t in info.tools if t.name == "python")
+    assert info.available and python.path == str(system)
+    name = Path(os.path.realpath(system)).name  # python3.11
+    assert python.version == name.removeprefix("python")

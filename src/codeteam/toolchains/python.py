@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -61,13 +62,18 @@ class PythonToolchain:
         return python
 
     def _python_version(self) -> str | None:
+        """From the runtime's ``pyvenv.cfg``, else the system interpreter's file name
+        (``python3.11``): no interpreter is started to ask."""
         cfg = self.runtime / "pyvenv.cfg"
         if cfg.is_file():
             for line in cfg.read_text().splitlines():
                 key, _, value = line.partition("=")
                 if key.strip() in ("version", "version_info"):
                     return value.strip()
-        return None
+        if self._python() != str(SYSTEM_PYTHON):
+            return None
+        match = re.fullmatch(r"python(\d+\.\d+)", Path(os.path.realpath(SYSTEM_PYTHON)).name)
+        return match.group(1) if match else None
 
     def detect(self) -> ToolchainInfo:
         python = self._python()
