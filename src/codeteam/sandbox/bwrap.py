@@ -76,13 +76,22 @@ def system_args() -> tuple[str, ...]:
             args += ["--ro-bind", str(host), f"/{top}"]
     for name in _ETC_FILES:
         path = f"/etc/{name}"
-        if os.path.islink(path) and os.path.realpath(path).startswith("/usr/"):
+        if _links_into_usr(path):
             # e.g. localtime -> /usr/share/zoneinfo/...: the same link (readlink names the
             # zone), and a symlink costs bubblewrap less than a read-only bind mount
             args += ["--symlink", os.readlink(path), path]
         elif os.path.lexists(path):
             args += ["--ro-bind", path, path]
     return tuple(args)
+
+
+def _links_into_usr(path: str) -> bool:
+    """Whether ``path`` is a symlink straight into /usr (which the sandbox sees whole), so
+    the same link works inside; a link through anything else is bound as a file instead."""
+    if not os.path.islink(path):
+        return False
+    target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
+    return target.startswith("/usr/") and os.path.realpath(path).startswith("/usr/")
 
 
 def _memfd(name: str, data: bytes) -> int:
