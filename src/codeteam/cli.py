@@ -46,7 +46,15 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--timeout", dest="default_timeout_s", type=float, help="default timeout, s")
     p.add_argument("--max-timeout", dest="max_timeout_s", type=float, help="max timeout, s")
     p.add_argument("--output-cap", dest="output_cap_bytes", type=int, help="bytes per stream")
-    p.add_argument("--memory", dest="memory_bytes", type=int, help="address-space limit, bytes")
+    p.add_argument(
+        "--memory", dest="memory_bytes", type=int, help="address-space limit per process, bytes"
+    )
+    p.add_argument(
+        "--call-memory",
+        dest="call_memory_bytes",
+        type=int,
+        help="memory of a whole call (all its processes and tmpfs files), bytes; needs cgroups",
+    )
     p.add_argument("--runtime", help="sandbox runtime prefix (default /opt/codeteam/runtime)")
     p.add_argument("--pool-size", type=int, help="pre-started Python sandboxes (0 disables)")
     p.add_argument(

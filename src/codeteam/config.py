@@ -56,12 +56,13 @@ class Settings:
     file_size_bytes: int = 64 * MiB
     open_files: int = 256
     tmpfs_bytes: int = 256 * MiB
+    call_memory_bytes: int = 2 * GiB
     # sandbox
     unsafe_no_sandbox: bool = False
     runtime: Path = DEFAULT_RUNTIME
     sandbox_uid_base: int = 61000
     state_dir: Path = field(default_factory=lambda: default_state_dir())
-    pool_size: int = 2
+    pool_size: int = 3
 
     def __post_init__(self) -> None:
         for root in self.roots:

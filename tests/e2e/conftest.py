@@ -97,11 +97,17 @@ def http_server(workspace: Path) -> Iterator[HttpServer]:
 
 @asynccontextmanager
 async def connect(
-    transport: str, era: str, workspace: Path, http: HttpServer | None = None, **kw: Any
+    transport: str,
+    era: str,
+    workspace: Path,
+    http: HttpServer | None = None,
+    server_args: tuple[str, ...] = (),
+    **kw: Any,
 ) -> AsyncIterator[Client]:
     if transport == "stdio":
         target: Any = StdioServerParameters(
-            command=PYTHON, args=["-m", "codeteam", "serve", "--root", str(workspace)],
+            command=PYTHON,
+            args=["-m", "codeteam", "serve", "--root", str(workspace), *server_args],
             env=server_env(), cwd=str(workspace),
         )
     elif transport == "http":

@@ -154,6 +154,32 @@ async def test_bombs_are_contained_while_another_call_succeeds(workspace: Path) 
     assert processes_named(name) == []
 
 
+async def test_a_call_cannot_hold_more_memory_by_spreading_it_over_processes(
+    workspace: Path,
+) -> None:
+    """Each child stays far under the per-process limit; together they would hold 900 MiB
+    against the call's 512 MiB (``--call-memory``): the kernel kills one, and the server
+    and the next call are unharmed."""
+    from codeteam.sandbox.cgroup import MemoryCgroups
+
+    found = MemoryCgroups.find()
+    if isinstance(found, str):
+        pytest.skip(f"no memory cgroups for calls here: {found}")
+    code = (
+        "import os, time\nkids = []\nfor _ in range(3):\n    pid = os.fork()\n"
+        "    if pid == 0:\n        b = bytearray(300 << 20)\n"
+        "        for i in range(0, len(b), 4096):\n            b[i] = 1\n"
+        "        time.sleep(1.5)\n        os._exit(0)\n    kids.append(pid)\n"
+        "print([os.waitpid(pid, 0)[1] for pid in kids])\n"
+    )
+    args = ("--call-memory", str(512 << 20))
+    async with connect("stdio", "auto", workspace, server_args=args) as client:
+        spread = await run_py(client, code, timeout_s=30)
+        after = await run_py(client, "print('after')")
+    assert spread["signal"] == 9 or "9" in spread["stdout"], spread
+    assert after["status"] == "ok" and after["stdout"] == "after\n"
+
+
 async def test_daemonised_child_is_gone_after_the_call(workspace: Path) -> None:
     token = "4242.4242"
     async with connect("stdio", "auto", workspace) as client:

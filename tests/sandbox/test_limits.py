@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
+
+import pytest
 
 from codeteam.sandbox import Limits, Sandbox, SandboxSpec
-from tests.sandbox.conftest import PY, sandbox_processes
+from tests.sandbox.conftest import PY, make_settings, require_bwrap, sandbox_processes
 
 
 def py(code: str, **kw: object) -> SandboxSpec:
@@ -104,3 +107,69 @@ async def test_both_streams_are_drained_in_full_past_the_cap(sandbox: Sandbox) -
     r = await sandbox.run(py(code, output_cap=1000, timeout_s=10))
     assert r.exit_code == 0 and r.limit is None and r.truncated
     assert r.stderr.endswith(b"e" * 500) and b"[199000 bytes truncated]" in r.stderr
+
+
+#: Forks children that each stay far under the per-process address-space limit but
+#: together hold more than the call may: prints each child's wait status.
+MANY_SMALL_ALLOCATIONS = """
+import os, time
+kids = []
+for _ in range({n}):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray({mib} << 20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1  # touch every page: resident, charged memory
+        time.sleep(1.5)
+        os._exit(0)
+    kids.append(pid)
+for pid in kids:
+    print(os.waitpid(pid, 0)[1])
+print(open('/proc/self/cgroup').read())
+"""
+
+
+def memory_cgroups_or_skip(sandbox: Sandbox) -> None:
+    found = sandbox.memory_cgroups
+    if isinstance(found, str):
+        pytest.skip(f"no memory cgroups for calls here: {found}")
+
+
+async def test_a_call_s_memory_is_capped_as_a_whole_not_just_per_process(
+    sandbox: Sandbox,
+) -> None:
+    memory_cgroups_or_skip(sandbox)
+    limits = Limits(memory_bytes=1 << 30, call_memory_bytes=512 << 20)
+    code = MANY_SMALL_ALLOCATIONS.format(n=3, mib=300)  # 900 MiB in all, 300 per process
+    r = await sandbox.run(py(code, limits=limits, timeout_s=30))
+    lines = r.stdout.decode().splitlines()
+    statuses = [int(x) for x in lines[:3]] if r.exit_code == 0 else []
+    # A child was killed by the kernel (SIGKILL from the cgroup's OOM killer), or the
+    # whole call was: either way the three children never held 900 MiB at once.
+    assert r.signal == 9 or 9 in statuses, r
+    if r.exit_code == 0:
+        assert "codeteam-" in r.stdout.decode()  # it ran inside its slot's cgroup
+
+
+async def test_under_its_cap_a_call_with_several_processes_runs_normally(
+    sandbox: Sandbox,
+) -> None:
+    memory_cgroups_or_skip(sandbox)
+    limits = Limits(call_memory_bytes=512 << 20)
+    r = await sandbox.run(py(MANY_SMALL_ALLOCATIONS.format(n=3, mib=60), limits=limits))
+    assert r.exit_code == 0, r
+    assert r.stdout.decode().splitlines()[:3] == ["0", "0", "0"]
+
+
+async def test_the_slot_cgroups_are_removed_when_the_sandbox_closes(state_dir: Path) -> None:
+    require_bwrap()
+    sb = Sandbox.from_settings(make_settings(state_dir, max_concurrency=2))
+    memory_cgroups_or_skip(sb)
+    cgroups = sb.memory_cgroups
+    assert not isinstance(cgroups, str)
+    r = await sb.run(py("print(open('/proc/self/cgroup').read())"))
+    assert r.exit_code == 0 and "codeteam-" in r.stdout.decode(), r
+    made = cgroups.made
+    assert made and all(p.is_dir() and p.parent == cgroups.base for p in made)
+    await sb.aclose()
+    assert [p for p in made if p.exists()] == []

@@ -349,3 +349,12 @@ async def test_a_daemon_of_a_pooled_call_is_gone_when_the_result_arrives(
     r = await pooled(sandbox, code)
     assert r.stdout == b"spawned\n", r
     assert processes_with(token) == []  # at once: the uid sweep after the result is a backstop
+
+
+async def test_a_pooled_call_runs_inside_its_slot_s_memory_cgroup(sandbox: Sandbox) -> None:
+    """The pooled sandbox joined the cgroup before its runner started, so the call's own
+    processes are capped as a whole too."""
+    if isinstance(sandbox.memory_cgroups, str):
+        pytest.skip(f"no memory cgroups for calls here: {sandbox.memory_cgroups}")
+    r = await pooled(sandbox, "import os\nprint(open('/proc/self/cgroup').read())")
+    assert r.exit_code == 0 and "codeteam-" in r.stdout.decode(), r

@@ -289,6 +289,46 @@ async def test_go_race_detector_finds_a_data_race(ctx: Any) -> None:
     assert "DATA RACE" in s["output"] or "race detected" in (case["message"] or "")
 
 
+RACE_HOG = """package hog
+
+import "testing"
+
+// Holds 6 GiB in 256 MiB blocks, touching every page: more than a -race run may hold.
+func TestHog(t *testing.T) {
+	var held [][]byte
+	for i := 0; i < 24; i++ {
+		b := make([]byte, 256<<20)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = 1
+		}
+		held = append(held, b)
+		t.Logf("holding %d MiB", (i+1)*256)
+	}
+	t.Logf("held all %d blocks", len(held))
+}
+"""
+
+
+async def test_a_race_run_without_an_address_space_limit_is_still_capped_in_memory(
+    ctx: Any, workspace: Path
+) -> None:
+    """-race lifts RLIMIT_AS (ThreadSanitizer reserves terabytes of it); the call's memory
+    cgroup (4 GiB for -race) is what stops a test from holding more."""
+    found = ctx.services.sandbox.memory_cgroups
+    if isinstance(found, str):
+        pytest.skip(f"no memory cgroups for calls here (the hog would not be bounded): {found}")
+    hog = workspace / "gobench" / "hog"
+    hog.mkdir()
+    hog.chmod(0o755)
+    (hog / "hog_test.go").write_text(RACE_HOG)
+    (hog / "hog_test.go").chmod(0o644)
+    out = await call(ctx, "run_tests", path="gobench/hog", race=True, timeout_s=180)
+    s = out.structured
+    assert s["status"] in ("killed", "failed", "error"), out.text
+    assert "held all 24 blocks" not in s["output"]
+    assert "holding 256 MiB" in s["output"]  # it did run, and was stopped on the way
+
+
 async def test_race_is_refused_for_python(ctx: Any) -> None:
     rejected(await call(ctx, "run_tests", path="pyproj", race=True), "Go tests only")
 

@@ -8,8 +8,9 @@ When the server is root, code never runs as root: a ``run`` call takes one of
 RLIMIT_NPROC is per call: one call's fork bomb cannot starve another), the ``build`` role
 runs as ``sandbox_uid_base - 1``, the owner of :meth:`Sandbox.cache_dir`. As another user,
 code runs as that user. :meth:`Sandbox.run_python` may use a pre-started sandbox of the
-pool (:mod:`codeteam.sandbox.pool`). Module import stays light (the serving path imports
-this).
+pool (:mod:`codeteam.sandbox.pool`). Where the server may make cgroups, each slot also has
+a memory cgroup capping a call's memory as a whole (:mod:`codeteam.sandbox.cgroup`).
+Module import stays light (the serving path imports this).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from codeteam.sandbox import bwrap, unsafe
+    from codeteam.sandbox.cgroup import MemoryCgroups
     from codeteam.sandbox.pool import Pool
     from codeteam.sandbox.runner import Outcome, Supervisor
     from codeteam.sandbox.uids import UidLease
@@ -68,6 +70,7 @@ class Sandbox:
         self._running: dict[int, Supervisor] = {}  # launcher pid -> its supervisor
         self._lease: UidLease | None = None
         self._pool: Pool | None = None
+        self._cgroups: MemoryCgroups | str | None = None  # str: why there are none
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sandbox:
@@ -96,6 +99,21 @@ class Sandbox:
     def slot_uids(self) -> list[int]:
         """The host uids this server runs code as, slot by slot (leased on first use)."""
         return [self._identity("run", slot)[0] for slot in range(self._settings.max_concurrency)]
+
+    @property
+    def memory_cgroups(self) -> MemoryCgroups | str:
+        """Where slot memory cgroups are made, or why calls have none (looked up once)."""
+        if self._cgroups is None:
+            from codeteam.sandbox.cgroup import MemoryCgroups
+
+            self._cgroups = MemoryCgroups.find()
+            if isinstance(self._cgroups, str) and self._root:
+                print(
+                    f"codeteam: no memory cgroup for calls ({self._cgroups}): each process"
+                    " is still limited, a call's processes together are not",
+                    file=sys.stderr,
+                )
+        return self._cgroups
 
     def cache_dir(self, name: str) -> Path:
         """A persistent directory owned by the build uid (e.g. the Go build cache)."""
@@ -199,6 +217,8 @@ class Sandbox:
         self._free.append(slot)
 
     async def _run_in_slot(self, spec: SandboxSpec, slot: int) -> SandboxResult:
+        from codeteam.sandbox.cgroup import CgroupError
+
         tree = self._new_tree(spec, slot)
         outcome: Outcome | None = None
         try:
@@ -208,6 +228,8 @@ class Sandbox:
                 output_cap=spec.output_cap,
                 on_spawn=tree.on_spawn,
             )
+        except CgroupError as exc:
+            raise SandboxUnavailable(str(exc)) from None
         finally:
             cpu_s, collected = await self._end_tree(tree, outcome)
         return _result(outcome, cpu_s, spec, collected)
@@ -215,15 +237,23 @@ class Sandbox:
     def _new_tree(self, spec: SandboxSpec, slot: int, pass_fds: Sequence[int] = ()) -> Tree:
         """Prepare (not spawn) ``spec`` in ``slot``; ``pass_fds`` are handed to the tree."""
         from codeteam.sandbox import bwrap, procs, unsafe
+        from codeteam.sandbox.cgroup import CgroupError, MemoryCgroups
         from codeteam.sandbox.runner import Supervisor
 
         procs.become_subreaper()
         uid, gid, switch = self._identity(spec.role, slot)
         prepared: bwrap.Prepared | unsafe.UnsafePrepared
+        release = None
         if self._settings.unsafe_no_sandbox:
             assert not pass_fds, "the unsafe backend passes no extra descriptors"
             prepared = unsafe.prepare(spec, uid=uid, gid=gid, switch_user=switch)
         else:
+            cgroups, cgroup_procs = self.memory_cgroups, None
+            if isinstance(cgroups, MemoryCgroups):
+                try:
+                    cgroup_procs = cgroups.procs(slot, spec.limits.call_memory_bytes)
+                except CgroupError as exc:
+                    raise SandboxUnavailable(str(exc)) from None
             prepared = bwrap.prepare(
                 spec,
                 uid=uid,
@@ -231,7 +261,9 @@ class Sandbox:
                 switch_user=switch,
                 runtime=self._settings.runtime,
                 pass_fds=pass_fds,
+                cgroup_procs=cgroup_procs,
             )
+            release = prepared.release
         sweep_uid = uid if switch and spec.role == "run" else None
         unsafe_mode = self._settings.unsafe_no_sandbox
 
@@ -246,7 +278,7 @@ class Sandbox:
                 for other in procs.pids_of_uid(sweep_uid):
                     procs.kill(other)
 
-        supervisor = Supervisor(prepared.launch, kill_tree)
+        supervisor = Supervisor(prepared.launch, kill_tree, release)
 
         def on_spawn(pid: int) -> None:
             self._running[pid] = supervisor
@@ -319,6 +351,8 @@ class Sandbox:
             supervisor.stop("cancelled")
         procs.reap_stray_bwraps(set(self._running))
         await self._return_uids()
+        if self._cgroups is not None and not isinstance(self._cgroups, str):
+            self._cgroups.close()  # every slot is swept (empty) by now
 
     async def _return_uids(self, wait_s: float = 5.0) -> None:
         """Give the leased uids back once every slot is free (swept): a uid handed back

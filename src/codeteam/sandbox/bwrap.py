@@ -12,6 +12,7 @@ own pid 1), nested user namespaces are refused, and the launcher dies with us.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codeteam.sandbox.cgroup import CgroupError, join
 from codeteam.sandbox.limits import prlimit_argv
 from codeteam.sandbox.prepare import (
     TMP,
@@ -30,6 +32,7 @@ from codeteam.sandbox.prepare import (
     read_collected,
     unreachable_by,
 )
+from codeteam.sandbox.procs import kill
 from codeteam.sandbox.runner import Launch, setpriv_argv
 from codeteam.sandbox.spec import SandboxSpec
 
@@ -124,7 +127,13 @@ class Prepared:
     _child_fds: list[int] = field(default_factory=list)
     _collect_dir: str | None = None
     _ns_pid: int | None = None
+    _info: bytes = b""  # what bubblewrap has written to the info pipe so far
+    _info_done: bool = False  # the info pipe is at its end
     _staged: list[str] = field(default_factory=list)  # host sources mounted under STAGE
+    #: our end of bubblewrap's --block-fd (pid 1 waits on it before starting the command),
+    #: and the cgroup pid 1 joins first; None: no gate
+    block_fd: int | None = None
+    cgroup_procs: Path | None = None
 
     def source(self, path: Path, *, uid: int, gid: int, switch_user: bool) -> str:
         """The path bubblewrap (running as ``uid``) should bind ``path`` from."""
@@ -141,10 +150,70 @@ class Prepared:
 
     def ns_pid(self) -> int | None:
         """Host pid of the sandbox's pid 1, once bubblewrap has reported it."""
-        if self._ns_pid is None:
-            with contextlib.suppress(OSError, ValueError, KeyError):
-                raw = os.read(self.info_fd, 65536)
-                self._ns_pid = int(json.loads(raw)["child-pid"])
+        while self._ns_pid is None and not self._info_done:
+            try:
+                chunk = os.read(self.info_fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._info_done = True
+            self._info += chunk
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                self._ns_pid = int(json.loads(self._info)["child-pid"])
+        return self._ns_pid
+
+    async def release(self, timeout_s: float = 10.0) -> None:
+        """Let the sandbox's pid 1 start the command, once it is in its cgroup.
+
+        Raises :class:`CgroupError` (after killing pid 1) when it cannot be placed there:
+        the call must not run with less than the limits it was promised.
+        """
+        if self.block_fd is None:
+            return
+        try:
+            pid = await self._wait_ns_pid(timeout_s)
+            if pid is None:
+                if self._info_done:
+                    return  # bubblewrap failed before it started pid 1; it says why
+                raise CgroupError(errno.ETIMEDOUT, "bubblewrap did not report its pid 1")
+            if self.cgroup_procs is not None:
+                import asyncio
+
+                try:
+                    # in a thread: a cgroup move waits for an RCU grace period (milliseconds
+                    # here), which would stall every other call on the event loop
+                    await asyncio.to_thread(join, self.cgroup_procs, pid)
+                except ProcessLookupError:
+                    return  # pid 1 is already gone
+                except CgroupError:
+                    kill(pid)
+                    raise
+            os.write(self.block_fd, b"x")
+        finally:
+            os.close(self.block_fd)
+            self.block_fd = None
+
+    async def _wait_ns_pid(self, timeout_s: float) -> int | None:
+        import asyncio
+
+        if self.ns_pid() is not None or self._info_done:
+            return self._ns_pid
+        loop = asyncio.get_running_loop()
+        reported: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if (self.ns_pid() is not None or self._info_done) and not reported.done():
+                reported.set_result(None)
+
+        loop.add_reader(self.info_fd, readable)
+        try:
+            await asyncio.wait_for(reported, timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            loop.remove_reader(self.info_fd)
         return self._ns_pid
 
     def read_collected(self, cap: int) -> dict[str, bytes]:
@@ -154,6 +223,12 @@ class Prepared:
         self.spawned()
         with contextlib.suppress(OSError):
             os.close(self.info_fd)
+        if self.block_fd is not None:  # never released: pid 1 must not start the command
+            pid = self.ns_pid()
+            if pid is not None:
+                kill(pid)
+            os.close(self.block_fd)
+            self.block_fd = None
         if self._collect_dir is not None:
             shutil.rmtree(self._collect_dir, ignore_errors=True)
             self._collect_dir = None
@@ -167,11 +242,14 @@ def prepare(
     switch_user: bool,
     runtime: Path | None,
     pass_fds: Sequence[int] = (),
+    cgroup_procs: Path | None = None,
 ) -> Prepared:
     """Build the bubblewrap invocation; the caller must :meth:`Prepared.close` it.
 
     ``pass_fds`` reach the sandboxed command under the same numbers; the returned
     :class:`Prepared` owns them from now on (closes them once the tree is spawned).
+    With ``cgroup_procs``, pid 1 waits until :meth:`Prepared.release` has moved it into
+    that cgroup before it starts the command.
     """
     env = build_env(spec)
     info_r, info_w = os.pipe()
@@ -180,9 +258,14 @@ def prepare(
         launch=Launch(argv=(), env=env, cwd="/"),
         info_fd=info_r,
         _child_fds=[info_w, *pass_fds],
+        cgroup_procs=cgroup_procs,
     )
     try:
         argv = _argv(spec, prepared, uid=uid, gid=gid, switch_user=switch_user, runtime=runtime)
+        if cgroup_procs is not None:
+            block_r, prepared.block_fd = os.pipe()
+            prepared._child_fds.append(block_r)
+            argv[argv.index("--info-fd") : argv.index("--info-fd")] = ["--block-fd", str(block_r)]
     except BaseException:
         prepared.close()
         raise

@@ -62,9 +62,15 @@ class Launch:
 class Supervisor:
     """One spawned tree; :meth:`stop` may be called from anywhere to kill it for a reason."""
 
-    def __init__(self, launch: Launch, kill_tree: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        launch: Launch,
+        kill_tree: Callable[[int], None],
+        release: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._launch = launch
         self._kill_tree = kill_tree
+        self._release = release  # lets the spawned tree start its command (a start gate)
         self._killed_for: LimitName | None = None
         self.pid: int | None = None
         self._proc: asyncio.subprocess.Process | None = None
@@ -107,6 +113,12 @@ class Supervisor:
         on_spawn(self._proc.pid)
         if self._killed_for is not None:
             self._kill_tree(self._proc.pid)
+        elif self._release is not None:
+            try:
+                await self._release()
+            except BaseException:
+                self._kill_tree(self._proc.pid)
+                raise
 
     async def supervise(
         self,
@@ -145,6 +157,9 @@ class Supervisor:
                 await proc.stdin.drain()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 proc.stdin.close()
+                # collects the pipe's closing error (a program that never read its input),
+                # which asyncio would otherwise log as never retrieved
+                await proc.stdin.wait_closed()
 
         async def everything() -> int:
             await asyncio.gather(drain(proc.stdout, out), drain(proc.stderr, err), feed())

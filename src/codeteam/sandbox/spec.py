@@ -14,11 +14,14 @@ LimitName = Literal["cpu", "memory", "processes", "file_size", "output", "cancel
 @dataclass(frozen=True)
 class Limits:
     cpu_s: int = 60
-    memory_bytes: int = 1 << 30
+    memory_bytes: int = 1 << 30  # address space, per process (RLIMIT_AS)
     processes: int = 64
     file_size_bytes: int = 64 << 20
     open_files: int = 256
     tmpfs_bytes: int = 256 << 20
+    #: all the call's processes and its tmpfs files together (a memory cgroup, where the
+    #: server can make one: see :mod:`codeteam.sandbox.cgroup`)
+    call_memory_bytes: int = 2 << 30
 
 
 @dataclass(frozen=True)

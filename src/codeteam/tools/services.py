@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 
 BUILD_MEMORY_BYTES = 2 << 30
+#: What a compile (several compiler processes at once) or a -race run (ThreadSanitizer
+#: needs 5-10x the memory) may hold in all, when the call's own cap is lower.
+BIG_CALL_MEMORY_BYTES = 4 << 30
 #: RLIM_INFINITY, for ``prlimit --as``.
 UNLIMITED = (1 << 64) - 1
 
@@ -32,6 +35,7 @@ def limits_from(settings: Settings) -> Limits:
         file_size_bytes=settings.file_size_bytes,
         open_files=settings.open_files,
         tmpfs_bytes=settings.tmpfs_bytes,
+        call_memory_bytes=settings.call_memory_bytes,
     )
 
 
@@ -47,7 +51,11 @@ class SandboxRunner:
     async def __call__(self, spec: SandboxSpec) -> SandboxResult:
         limits = self.limits
         if spec.role == "build":  # compilers reserve much address space; user code never runs
-            limits = replace(limits, memory_bytes=max(limits.memory_bytes, BUILD_MEMORY_BYTES))
+            limits = replace(
+                limits,
+                memory_bytes=max(limits.memory_bytes, BUILD_MEMORY_BYTES),
+                call_memory_bytes=max(limits.call_memory_bytes, BIG_CALL_MEMORY_BYTES),
+            )
         try:
             return await self.sandbox.run(replace(spec, limits=limits, output_cap=self.output_cap))
         except SandboxUnavailable as exc:
@@ -74,9 +82,15 @@ class SandboxRunner:
         return self.sandbox.cache_dir(name)
 
     def unbounded_memory(self) -> SandboxRunner:
-        """No address-space limit (ThreadSanitizer reserves terabytes of shadow memory); CPU
-        time, processes, file size and the wall clock still bound the run."""
-        return replace(self, limits=replace(self.limits, memory_bytes=UNLIMITED))
+        """No address-space limit (ThreadSanitizer reserves terabytes of shadow memory): the
+        call's memory cgroup (at least 4 GiB here) is then what bounds its memory, where the
+        server can make one; CPU time, processes, file size and the wall clock still hold."""
+        limits = replace(
+            self.limits,
+            memory_bytes=UNLIMITED,
+            call_memory_bytes=max(self.limits.call_memory_bytes, BIG_CALL_MEMORY_BYTES),
+        )
+        return replace(self, limits=limits)
 
 
 @dataclass
