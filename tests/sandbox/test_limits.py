@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codeteam.sandbox import Limits, Sandbox, SandboxSpec
+from codeteam.sandbox import Bind, Limits, Sandbox, SandboxSpec, SandboxUnavailable
 from tests.sandbox.conftest import PY, make_settings, require_bwrap, sandbox_processes
 
 
@@ -173,3 +173,27 @@ async def test_the_slot_cgroups_are_removed_when_the_sandbox_closes(state_dir: P
     assert made and all(p.is_dir() and p.parent == cgroups.base for p in made)
     await sb.aclose()
     assert [p for p in made if p.exists()] == []
+
+
+async def test_a_call_that_cannot_join_its_cgroup_never_starts(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If pid 1 cannot be moved into the slot's cgroup, the command must not run at all
+    (it would run without the promised cap): the call fails and says why."""
+    memory_cgroups_or_skip(sandbox)
+    cgroups = sandbox.memory_cgroups
+    assert not isinstance(cgroups, str)
+    gone = cgroups.base / "codeteam-no-such-cgroup" / "cgroup.procs"
+    monkeypatch.setattr(type(cgroups), "procs", lambda self, slot, limit: gone)
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o777)
+    spec = SandboxSpec(
+        argv=["/bin/sh", "-c", "echo ran > /out/marker"],
+        binds=[Bind(out, "/out", writable=True)],
+    )
+    with pytest.raises(SandboxUnavailable, match="cannot move pid"):
+        await sandbox.run(spec)
+    await asyncio.sleep(0.3)
+    assert not (out / "marker").exists()
+    assert sandbox_processes(sandbox) == []

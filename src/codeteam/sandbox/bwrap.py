@@ -172,6 +172,8 @@ class Prepared:
         """
         if self.block_fd is None:
             return
+        pid: int | None = None
+        released = False
         try:
             pid = await self._wait_ns_pid(timeout_s)
             if pid is None:
@@ -187,11 +189,11 @@ class Prepared:
                     await asyncio.to_thread(join, self.cgroup_procs, pid)
                 except ProcessLookupError:
                     return  # pid 1 is already gone
-                except CgroupError:
-                    kill(pid)
-                    raise
             os.write(self.block_fd, b"x")
+            released = True
         finally:
+            if not released and pid is not None:
+                kill(pid)  # before closing: on the pipe's end pid 1 would start the command
             os.close(self.block_fd)
             self.block_fd = None
 

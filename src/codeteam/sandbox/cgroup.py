@@ -35,7 +35,9 @@ class MemoryCgroups:
         self.version = version
         MemoryCgroups._instances += 1
         self._name = f"{PREFIX}{os.getpid()}-{MemoryCgroups._instances}"
-        self._made: dict[int, Path] = {}  # slot -> its cgroup
+        #: (slot, cap) -> its cgroup: a cap is set once, never lowered under what an
+        #: earlier call left charged (page cache), so a slot has one cgroup per cap it used
+        self._made: dict[tuple[int, int], Path] = {}
 
     @property
     def made(self) -> list[Path]:
@@ -98,18 +100,20 @@ class MemoryCgroups:
         return ""
 
     def procs(self, slot: int, limit_bytes: int) -> Path:
-        """The ``cgroup.procs`` file of ``slot``'s cgroup, capped at ``limit_bytes`` now."""
-        path = self._made.get(slot)
-        try:
-            if path is None:
-                path = self.base / f"{self._name}-{slot}"
+        """The ``cgroup.procs`` file of ``slot``'s cgroup capped at ``limit_bytes``."""
+        path = self._made.get((slot, limit_bytes))
+        if path is None:
+            path = self.base / f"{self._name}-{slot}-{limit_bytes}"
+            try:
                 path.mkdir(exist_ok=True)
-                self._made[slot] = path
+                self._set_limit(path, limit_bytes)
                 if self.version == 2:
                     _write(path / "memory.oom.group", "1")  # an OOM ends the whole call
-            self._set_limit(path, limit_bytes)
-        except OSError as exc:
-            raise CgroupError(exc.errno, f"cannot prepare memory cgroup {path}: {exc}") from None
+            except OSError as exc:
+                _remove(path)
+                why = f"cannot prepare memory cgroup {path}: {exc}"
+                raise CgroupError(exc.errno, why) from None
+            self._made[(slot, limit_bytes)] = path
         return path / "cgroup.procs"
 
     def _set_limit(self, path: Path, limit: int) -> None:
@@ -118,18 +122,10 @@ class MemoryCgroups:
             with contextlib.suppress(FileNotFoundError):  # no swap accounting: no swap use
                 _write(path / "memory.swap.max", "0")
             return
-        memsw = path / "memory.memsw.limit_in_bytes"  # memory + swap; must stay >= memory
-        order = [path / "memory.limit_in_bytes", memsw]
-        try:
-            current = int((path / "memory.limit_in_bytes").read_text())
-        except (OSError, ValueError):
-            current = 0
-        if limit > current:
-            order.reverse()  # raise memory+swap first
-        for file in order:
-            if file is memsw and not memsw.exists():
-                continue
-            _write(file, str(limit))
+        _write(path / "memory.limit_in_bytes", str(limit))  # a new cgroup: lowering it
+        memsw = path / "memory.memsw.limit_in_bytes"  # memory + swap, where swap is counted
+        if memsw.exists():
+            _write(memsw, str(limit))
 
     def close(self) -> None:
         """Remove the slot cgroups (each is empty once its slot is swept)."""
