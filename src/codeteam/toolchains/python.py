@@ -183,12 +183,7 @@ class PythonToolchain:
             "-q",
             "-rfE",
         ]
-        if selection[0] == "-k":
-            argv += [*selection, "--", where]
-        elif len(selection) > 1:
-            argv += selection
-        else:
-            argv += ["--", where]
+        argv += pytest_targets(selection, where)
         spec = SandboxSpec(
             argv=argv,
             binds=[common.project_bind(proj)],
@@ -348,6 +343,16 @@ _MYPY_LINE = re.compile(
     r"^(?P<file>[^:\n]+\.pyi?):(?P<line>\d+):(?:(?P<col>\d+):)?\s*(?P<sev>error|note|warning):"
     r"\s*(?P<msg>.*?)(?:\s+\[(?P<code>[a-z0-9-]+)\])?$"
 )
+
+
+def pytest_targets(selection: list[str], where: str) -> list[str]:
+    """pytest arguments for a selection from ``PythonToolchain._selection``: a ``-k``
+    expression on ``where``, the node ids themselves, or all of ``where``."""
+    if selection[0] == "-k":
+        return [*selection, "--", where]
+    if len(selection) > 1:
+        return selection
+    return ["--", where]
 
 
 def parse_mypy(result: SandboxResult) -> list[Finding]:

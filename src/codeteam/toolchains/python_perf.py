@@ -14,6 +14,7 @@ from typing import Any
 from codeteam.sandbox.spec import SandboxResult, SandboxSpec
 from codeteam.toolchains import common
 from codeteam.toolchains.base import Benchmark, ProfileEntry, Run
+from codeteam.toolchains.python import pytest_targets
 
 BENCH_JSON = "/tmp/codeteam-bench.json"  # noqa: S108 - inside the sandbox's private /tmp
 PROFILE_JSON = "/tmp/codeteam-profile.json"  # noqa: S108
@@ -75,7 +76,7 @@ def bench_spec(
         "--benchmark-only",
         f"--benchmark-json={BENCH_JSON}",
         "--benchmark-disable-gc",
-        *_targets(selection, where),
+        *pytest_targets(selection, where),
     ]
     return SandboxSpec(
         argv=argv,
@@ -86,15 +87,6 @@ def bench_spec(
         collect=[BENCH_JSON],
         collect_cap=64 << 20,  # the JSON holds every round's timing
     )
-
-
-def _targets(selection: list[str], where: str) -> list[str]:
-    """pytest arguments for a selection from ``PythonToolchain._selection``."""
-    if selection[0] == "-k":
-        return [*selection, "--", where]
-    if len(selection) > 1:
-        return selection
-    return ["--", where]
 
 
 async def profile(
@@ -124,7 +116,7 @@ async def profile(
         where = common.inside(proj, target)
         args = ["-p", "no:cacheprovider", "--color=no", "-q", f"--rootdir={common.PROJECT}"]
         spec = SandboxSpec(
-            argv=[*driver, "pytest", *args, *_targets(selection, where)],
+            argv=[*driver, "pytest", *args, *pytest_targets(selection, where)],
             files=files,
             binds=[common.project_bind(proj)],
             env=env,
