@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,23 @@ async def run_py(client: Any, code: str, **kw: Any) -> dict[str, Any]:
     return s
 
 
-def processes_with(token: str) -> list[int]:
+def processes_where(part: str, match: Callable[[bytes], bool]) -> list[int]:
+    """Processes, anywhere on the host, whose ``/proc/PID/<part>`` matches."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if token.encode() in f.read():
+                with open(f"/proc/{entry}/{part}", "rb") as f:
+                    if match(f.read()):
                         found.append(int(entry))
             except OSError:
                 pass
     return found
+
+
+def processes_with(token: str) -> list[int]:
+    """Processes whose command line holds ``token``."""
+    return processes_where("cmdline", lambda cmdline: token.encode() in cmdline)
 
 
 async def test_no_network_a_loopback_listener_receives_nothing(workspace: Path) -> None:
@@ -108,17 +115,8 @@ async def test_no_write_outside_the_sandbox(workspace: Path) -> None:
 
 
 def processes_named(comm: str) -> list[int]:
-    """Processes, anywhere on the host, whose name (``/proc/PID/comm``) is ``comm``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm", "rb") as f:
-                    if f.read().strip() == comm.encode():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
+    """Processes whose name (``/proc/PID/comm``) is ``comm``."""
+    return processes_where("comm", lambda name: name.strip() == comm.encode())
 
 
 async def test_bombs_are_contained_while_another_call_succeeds(workspace: Path) -> None:
