@@ -138,8 +138,7 @@ class MemoryCgroups:
         for entry in self.base.glob(f"{PREFIX}*-*"):
             pid = entry.name[len(PREFIX) :].split("-", 1)[0]
             if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-                with contextlib.suppress(OSError):
-                    entry.rmdir()
+                _remove(entry, tries=1)
 
 
 def join(procs: Path, pid: int) -> None:
