@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -244,63 +245,105 @@ def run_load(
     return summary, cpu * 1000 / max(1, calls), peak / 1024
 
 
-def bench_concurrency(work: str, clients: int, calls: int) -> None:
+@dataclass
+class LoadRuns:
+    """Repeated load runs of one server: the median of each figure, and its range."""
+
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
+    peak_mb: list[float] = field(default_factory=list)
+
+    def add(self, run: tuple[dict[str, Any], float, float]) -> None:
+        self.summaries.append(run[0])
+        self.cpu_ms.append(run[1])
+        self.peak_mb.append(run[2])
+
+    def median(self, key: str) -> float:
+        return statistics.median(s[key] for s in self.summaries)
+
+    def spread(self, key: str, fmt: str = ".0f") -> str:
+        values = [s[key] for s in self.summaries] if key != "cpu" else self.cpu_ms
+        if len(values) < 2:
+            return ""
+        return f" (runs {min(values):{fmt}}-{max(values):{fmt}})"
+
+    @property
+    def errors(self) -> int:
+        return sum(s["errors"] for s in self.summaries)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_ms)
+
+
+def bench_concurrency(work: str, clients: int, calls: int, repeats: int) -> None:
     print(
         f"concurrency (Streamable HTTP, {clients} clients with own sessions, {calls} calls "
-        "of list_toolchains)",
+        f"of list_toolchains; codeteam and the uvicorn floor {repeats} times each, "
+        "alternately: medians, with the range over the runs)",
         flush=True,
     )
-    port = free_port()
-    ours, ocpu, opeak = run_load(
-        codeteam_cmd("--transport", "http", "--port", str(port)),
-        port,
-        work,
-        clients,
-        calls,
-        "list_toolchains",
-    )
+    ours, floor = LoadRuns(), LoadRuns()
+    for _ in range(repeats):
+        port = free_port()
+        ours.add(
+            run_load(
+                codeteam_cmd("--transport", "http", "--port", str(port)),
+                port,
+                work,
+                clients,
+                calls,
+                "list_toolchains",
+            )
+        )
+        port = free_port()
+        floor.add(
+            run_load(
+                [PY, str(HERE / "baselines" / "asgi_floor.py"), str(port)],
+                port,
+                work,
+                clients,
+                calls,
+                "list_toolchains",
+            )
+        )
     port = free_port()
     base, bcpu, _ = run_load(
         sdk_cmd("http", str(port)), port, work, clients, calls, "list_toolchains"
     )
     row(
         "throughput",
-        f"{ours['calls_per_s']:.0f} calls/s ({ours['errors']} errors)",
+        f"{ours.median('calls_per_s'):.0f} calls/s{ours.spread('calls_per_s')}"
+        f" ({ours.errors} errors)",
         f"{base['calls_per_s']:.0f} calls/s ({base['errors']} errors)",
-        f"{ours['calls_per_s'] / max(base['calls_per_s'], 1e-9):.1f}x",
+        f"{ours.median('calls_per_s') / max(base['calls_per_s'], 1e-9):.1f}x",
         ">= 15x, 0 errors",
     )
     row(
         "latency p50 / p99",
-        f"{ours['p50_ms']:.0f} / {ours['p99_ms']:.0f} ms",
+        f"{ours.median('p50_ms'):.0f} / {ours.median('p99_ms'):.0f} ms{ours.spread('p99_ms')}",
         f"{base['p50_ms']:.0f} / {base['p99_ms']:.0f} ms",
         "",
         "p99 <= 150 ms",
     )
     row(
         "server CPU per call",
-        f"{ocpu:.3f} ms",
+        f"{ours.cpu:.3f} ms{ours.spread('cpu', '.3f')}",
         f"{bcpu:.3f} ms",
-        f"{bcpu / ocpu:.0f}x less",
+        f"{bcpu / ours.cpu:.0f}x less",
         "<= 0.1 ms",
     )
-    row("peak tree RSS under load", f"{opeak:.1f} MB", "", "", "<= 60 MB")
-    if ours.get("first_error"):
-        print("  first error:", ours["first_error"])
-    port = free_port()
-    floor, fcpu, _ = run_load(
-        [PY, str(HERE / "baselines" / "asgi_floor.py"), str(port)],
-        port,
-        work,
-        clients,
-        calls,
-        "list_toolchains",
-    )
+    row("peak tree RSS under load", f"{max(ours.peak_mb):.1f} MB", "", "", "<= 60 MB")
+    for summary in ours.summaries:
+        if summary.get("first_error"):
+            print("  first error:", summary["first_error"])
     row(
         "uvicorn floor (bare ASGI hello-world, same load)",
-        f"{ours['calls_per_s']:.0f} calls/s, p99 {ours['p99_ms']:.0f} ms, {ocpu:.3f} ms CPU/call",
-        f"{floor['calls_per_s']:.0f} calls/s, p99 {floor['p99_ms']:.0f} ms, {fcpu:.3f} ms CPU/call",
-        f"{ocpu - fcpu:+.3f} ms CPU/call over the floor",
+        f"{ours.median('calls_per_s'):.0f} calls/s, p99 {ours.median('p99_ms'):.0f} ms,"
+        f" {ours.cpu:.3f} ms CPU/call",
+        f"{floor.median('calls_per_s'):.0f} calls/s, p99 {floor.median('p99_ms'):.0f} ms"
+        f"{floor.spread('p99_ms')}, {floor.cpu:.3f} ms CPU/call{floor.spread('cpu', '.3f')}",
+        f"{ours.cpu - floor.cpu:+.3f} ms CPU/call over the floor",
         "",
     )
 
@@ -498,7 +541,7 @@ def main() -> int:
         if "startup" in sections:
             bench_startup(runs, work)
         if "concurrency" in sections:
-            bench_concurrency(work, args.clients, args.calls)
+            bench_concurrency(work, args.clients, args.calls, 1 if args.quick else 3)
         if "execute" in sections:
             bench_execute(work, runs)
         if "go" in sections:
