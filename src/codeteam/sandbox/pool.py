@@ -45,6 +45,7 @@ MAIN = "/work/main.py"
 RUNNER = """\
 def _codeteam_run(fd, path):
     import os, sys
+    compile("", path, "exec", dont_inherit=True)  # builds the AST types now, not in the call
     os.write(fd, b"R")
     parts = []
     while part := os.read(fd, 1 << 20):
