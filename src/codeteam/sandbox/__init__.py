@@ -318,14 +318,9 @@ class Sandbox:
     async def _probe(self) -> str:
         """Why bubblewrap cannot sandbox here, or "" when a trivial sandbox works."""
         from codeteam.sandbox.bwrap import BWRAP
-        from codeteam.sandbox.limits import PRLIMIT
-        from codeteam.sandbox.runner import SETPRIV
+        from codeteam.sandbox.launch import needed_tools
 
-        for tool, package in (
-            (BWRAP, "bubblewrap"),
-            (PRLIMIT, "util-linux"),
-            (SETPRIV, "util-linux"),
-        ):
+        for tool, package in ((BWRAP, "bubblewrap"), *needed_tools()):
             if not os.access(tool, os.X_OK):
                 return f"{tool} not found: install it (apt-get install {package}), {_FIX}"
         result = await self._run_in_slot(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeteam.sandbox.cgroup import CgroupError, join
-from codeteam.sandbox.limits import prlimit_argv
+from codeteam.sandbox.launch import prefix
 from codeteam.sandbox.prepare import (
     TMP,
     WORK,
@@ -33,7 +33,7 @@ from codeteam.sandbox.prepare import (
     unreachable_by,
 )
 from codeteam.sandbox.procs import kill
-from codeteam.sandbox.runner import Launch, setpriv_argv
+from codeteam.sandbox.runner import Launch
 from codeteam.sandbox.spec import SandboxSpec
 
 BWRAP = "/usr/bin/bwrap"
@@ -272,24 +272,15 @@ def prepare(
         prepared.close()
         raise
     argv[argv.index("--info-fd") + 1] = str(info_w)
-    user = uid if switch_user else None
-    if prepared._staged:
+    argv = [*prefix(spec.limits, user=uid if switch_user else None, group=gid), *argv]
+    if prepared._staged:  # root mounts first, then the prefix drops to the sandbox uid
         os.makedirs(STAGE, mode=0o755, exist_ok=True)
         argv = [
             *(UNSHARE, "--mount", "--propagation", "private", "--", "/bin/sh", "-c"),
             *(_STAGE_SCRIPT, "stage", STAGE, str(len(prepared._staged)), *prepared._staged),
-            *setpriv_argv(uid, gid),
             *argv,
         ]
-        user = None  # root mounts first; setpriv drops to the sandbox uid before bwrap
-    prepared.launch = Launch(
-        argv=argv,
-        env=env,
-        cwd="/",
-        pass_fds=tuple(prepared._child_fds),
-        user=user,
-        group=gid if user is not None else None,
-    )
+    prepared.launch = Launch(argv=argv, env=env, cwd="/", pass_fds=tuple(prepared._child_fds))
     return prepared
 
 
@@ -341,7 +332,7 @@ def _argv(
     if spec.collect:
         _add_collect(spec, prepared, argv, uid=uid, gid=gid, switch_user=switch_user)
     argv += ["--remount-ro", "/", "--chdir", spec.cwd, "--", *spec.argv]
-    return [*prlimit_argv(spec.limits, shared_uid=not switch_user), *argv]
+    return argv
 
 
 def _add_collect(

@@ -1,21 +1,26 @@
-"""Resource limits: how they are applied (a ``prlimit`` exec in front of the sandbox, so
-they hold before any user code starts) and how a finished run is told to have hit one.
+"""Resource limits: the values a sandbox runs under (applied before any user code starts, by
+:mod:`codeteam.sandbox.launch`) and how a finished run is told to have hit one.
 """
 
 from __future__ import annotations
 
+import resource
 import signal
 
 from codeteam.sandbox.spec import LimitName, Limits
 
-PRLIMIT = "/usr/bin/prlimit"
-
 #: SIGKILL sent when the process exceeds its CPU soft limit by this many seconds.
 CPU_GRACE_S = 1
 
+#: At or above this, a limit means "none" (``services.UNLIMITED`` is RLIM_INFINITY's bits).
+_NO_LIMIT_FROM = 1 << 63
 
-def prlimit_argv(limits: Limits, *, shared_uid: bool = False) -> list[str]:
-    """``prlimit`` options that set every limit (soft = hard except CPU) and exec the rest.
+#: (name as ``prlimit`` spells the option, resource, soft, hard)
+RLimit = tuple[str, int, int, int]
+
+
+def rlimits(limits: Limits, *, shared_uid: bool = False) -> list[RLimit]:
+    """Every limit, soft = hard except CPU (SIGXCPU first, SIGKILL a grace later).
 
     RLIMIT_NPROC counts every thread of the real uid. With a slot uid of its own (server
     run as root) that is the call's own budget; sharing the server's uid (not root), the
@@ -30,15 +35,16 @@ def prlimit_argv(limits: Limits, *, shared_uid: bool = False) -> list[str]:
         from codeteam.sandbox.procs import tasks_of_uid
 
         nproc += tasks_of_uid(os.getuid())
+    memory = limits.memory_bytes
+    if memory >= _NO_LIMIT_FROM:
+        memory = resource.RLIM_INFINITY
     return [
-        PRLIMIT,
-        f"--cpu={cpu}:{cpu + CPU_GRACE_S}",
-        f"--as={limits.memory_bytes}",
-        f"--nproc={nproc}",
-        f"--fsize={limits.file_size_bytes}",
-        f"--nofile={limits.open_files}",
-        "--core=0",
-        "--",
+        ("cpu", resource.RLIMIT_CPU, cpu, cpu + CPU_GRACE_S),
+        ("as", resource.RLIMIT_AS, memory, memory),
+        ("nproc", resource.RLIMIT_NPROC, nproc, nproc),
+        ("fsize", resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
+        ("nofile", resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
+        ("core", resource.RLIMIT_CORE, 0, 0),
     ]
 
 

@@ -242,6 +242,8 @@ class Pool:
     def _warmed(self, entry: _Entry) -> None:
         """A sandbox that did not come up is discarded, and refills pause for a while so a
         broken runtime costs one failed start per pause, not a loop (calls fall back)."""
+        if not entry.ready.done():  # cancelled before it ever ran: it did not come up
+            entry.ready.set_result(False)
         if entry.ready.result() or entry not in self._idle:
             return
         self._retry_at = time.monotonic() + RETRY_PAUSE_S

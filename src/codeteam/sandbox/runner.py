@@ -16,20 +16,6 @@ from dataclasses import dataclass
 from codeteam.sandbox.output import CappedBuffer
 from codeteam.sandbox.spec import LimitName
 
-SETPRIV = "/usr/bin/setpriv"
-
-
-def setpriv_argv(user: int, group: int | None = None) -> list[str]:
-    """The command prefix that runs the rest as ``user``, with no supplementary groups.
-
-    Not Popen's ``user=``/``group=``: those make CPython fork the whole server instead of
-    vfork-ing it (measured: ~2 ms more CPU per sandbox than this extra exec), and uvloop's
-    spawn has no such options at all.
-    """
-    gid = user if group is None else group
-    return [SETPRIV, "--reuid", str(user), "--regid", str(gid), "--clear-groups", "--"]
-
-
 #: A run that writes this many times the cap is killed (limit ``output``); up to then the
 #: excess is read and dropped, so a chatty program still finishes normally.
 FLOOD_FACTOR = 16
@@ -55,8 +41,6 @@ class Launch:
     env: Mapping[str, str]
     cwd: str
     pass_fds: Sequence[int] = ()
-    user: int | None = None  # host uid/gid to run as (None: stay who we are)
-    group: int | None = None
 
 
 class Supervisor:
@@ -96,11 +80,8 @@ class Supervisor:
     async def spawn(self, *, stdin_pipe: bool, on_spawn: Callable[[int], None]) -> None:
         """Start the tree (a pooled sandbox is spawned long before it is supervised)."""
         launch = self._launch
-        argv = list(launch.argv)
-        if launch.user is not None:
-            argv = [*setpriv_argv(launch.user, launch.group), *argv]
         self._proc = await asyncio.create_subprocess_exec(
-            *argv,
+            *launch.argv,
             stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

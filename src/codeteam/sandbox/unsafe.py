@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codeteam.sandbox.limits import prlimit_argv
+from codeteam.sandbox.launch import prefix
 from codeteam.sandbox.prepare import TMP, WORK, build_env, check_file_name, read_collected
 from codeteam.sandbox.runner import Launch
 from codeteam.sandbox.spec import SandboxSpec
@@ -64,13 +64,11 @@ def prepare(spec: SandboxSpec, *, uid: int, gid: int, switch_user: bool) -> Unsa
     prepared = UnsafePrepared(
         launch=Launch(
             argv=[
-                *prlimit_argv(spec.limits, shared_uid=not switch_user),
+                *prefix(spec.limits, user=uid if switch_user else None, group=gid),
                 *(host(a) for a in spec.argv),
             ],
             env={k: host(v) for k, v in build_env(spec).items()},
             cwd=host(spec.cwd),
-            user=uid if switch_user else None,
-            group=gid if switch_user else None,
         ),
         base=base,
         collect={target: Path(host(target)) for target in spec.collect},

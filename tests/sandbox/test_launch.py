@@ -1,0 +1,110 @@
+"""The sandbox launcher: ``codeteam-launch`` (built from launch.c) and the setpriv + prlimit
+fallback give a command the same uid, groups and limits; bad usage is refused."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codeteam.sandbox import Limits, Sandbox, SandboxSpec, launch
+from tests.sandbox.conftest import UID_BASE, make_settings, require_bwrap
+
+SOURCE = Path(launch.__file__).with_name("launch.c")
+LIMITS = Limits(cpu_s=7, memory_bytes=300 << 20, processes=40, file_size_bytes=5 << 20)
+UID = UID_BASE + 90
+#: The identity and limits a started process sees: ``id`` and its /proc/self/limits rows.
+REPORT = "id -u; id -g; id -G; grep -E '^Max (cpu|file size|processes|open|address|core)' /proc/self/limits"
+
+
+@pytest.fixture(scope="module")
+def launcher() -> Iterator[str]:
+    """The launcher as install.sh builds it, from this checkout's source."""
+    if subprocess.run(["which", "gcc"], capture_output=True).returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("gcc is missing: scripts/install.sh installs it")
+        pytest.skip("gcc is not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = os.path.join(tmp, "codeteam-launch")
+        subprocess.run(
+            ["gcc", "-O2", "-static", "-Wall", "-Wextra", "-Werror", "-o", binary, str(SOURCE)],
+            check=True,
+        )
+        os.chmod(tmp, 0o755)
+        yield binary
+
+
+def report(prefix: list[str]) -> str:
+    done = subprocess.run(
+        [*prefix, "/bin/sh", "-c", REPORT], capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def test_the_launcher_and_setpriv_with_prlimit_start_a_command_alike(launcher: str) -> None:
+    user = UID if os.geteuid() == 0 else None
+    ours = report(launch.prefix_with(launcher, LIMITS, user=user))
+    util_linux = report(launch.prefix_with(None, LIMITS, user=user))
+    assert ours == util_linux
+    rows = ours.splitlines()
+    if user is not None:
+        assert rows[:3] == [str(UID), str(UID), str(UID)]  # no supplementary groups
+    limits = {" ".join(r.split()[:-3]): r.split()[-3:-1] for r in rows[3:]}
+    assert limits["Max cpu time"] == ["7", "8"]  # SIGKILL one second after SIGXCPU
+    assert limits["Max address space"] == [str(300 << 20)] * 2
+    assert limits["Max file size"] == [str(5 << 20)] * 2
+    assert limits["Max core file size"] == ["0", "0"]
+    assert limits["Max open files"] == ["256", "256"]
+
+
+def test_no_address_space_limit_is_unlimited(launcher: str) -> None:
+    unbounded = Limits(memory_bytes=(1 << 64) - 1)
+    ours = report(launch.prefix_with(launcher, unbounded, user=None))
+    assert "Max address space unlimited unlimited bytes" in [
+        " ".join(r.split()) for r in ours.splitlines()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bogus=1", "--", "/bin/true"], "unknown option: --bogus=1"),
+        (["--nofile=ten", "--", "/bin/true"], "not a number: --nofile=ten"),
+        (["--nofile=-1", "--", "/bin/true"], "not a number: --nofile=-1"),
+        (["--reuid=5", "--", "/bin/true"], "--reuid and --regid go together"),
+        (["--nofile=9", "--", "true"], "the command must be an absolute path: true"),
+        (["--nofile=9", "--"], "no command after --"),
+        (["--nofile=9", "/bin/true"], "unknown argument: /bin/true"),
+    ],
+)
+def test_bad_usage_is_refused_with_one_line(launcher: str, args: list[str], message: str) -> None:
+    done = subprocess.run([launcher, *args], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (125, f"codeteam-launch: {message}\n")
+
+
+def test_a_command_that_cannot_run_exits_127(launcher: str) -> None:
+    done = subprocess.run([launcher, "--", "/nonexistent"], capture_output=True, text=True)
+    assert done.returncode == 127
+    assert done.stderr == "codeteam-launch: cannot run /nonexistent: No such file or directory\n"
+
+
+async def test_a_sandbox_without_the_launcher_uses_setpriv_and_prlimit(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_bwrap()
+    monkeypatch.setattr(launch, "launcher_installed", lambda: False)
+    sandbox = Sandbox.from_settings(make_settings(state_dir, max_concurrency=2))
+    try:
+        spec = SandboxSpec(argv=["/bin/sh", "-c", REPORT], limits=LIMITS)
+        result = await sandbox.run(spec)
+    finally:
+        await sandbox.aclose()
+    assert result.exit_code == 0, result
+    rows = [" ".join(row.split()) for row in result.stdout.decode().splitlines()]
+    assert rows[0] != "0"  # a slot uid, not root
+    assert "Max cpu time 7 8 seconds" in rows
+    assert "Max address space 314572800 314572800 bytes" in rows
