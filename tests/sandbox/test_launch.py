@@ -76,6 +76,11 @@ def test_no_address_space_limit_is_unlimited(launcher: str) -> None:
         (["--nofile=ten", "--", "/bin/true"], "not a number: --nofile=ten"),
         (["--nofile=-1", "--", "/bin/true"], "not a number: --nofile=-1"),
         (["--reuid=5", "--", "/bin/true"], "--reuid and --regid go together"),
+        (
+            ["--reuid=unlimited", "--regid=unlimited", "--", "/bin/true"],
+            "not an id: --reuid=unlimited",
+        ),
+        (["--reuid=4294967295", "--regid=1", "--", "/bin/true"], "not an id: --reuid=4294967295"),
         (["--nofile=9", "--", "true"], "the command must be an absolute path: true"),
         (["--nofile=9", "--"], "no command after --"),
         (["--nofile=9", "/bin/true"], "unknown argument: /bin/true"),

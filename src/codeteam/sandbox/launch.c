@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #define FAIL 125
@@ -48,6 +49,16 @@ static rlim_t number(const char *text, const char *option) {
     return (rlim_t)value;
 }
 
+/* A uid or gid: a plain number below (id_t)-1, which the kernel reads as "leave as is". */
+static long long id_number(const char *text, const char *option) {
+    if (strcmp(text, "unlimited") == 0)
+        die("not an id", option);
+    rlim_t value = number(text, option);
+    if (value >= (rlim_t)(id_t)-1)
+        die("not an id", option);
+    return (long long)value;
+}
+
 int main(int argc, char **argv) {
     struct rlimit wanted[N_LIMITS];
     int set[N_LIMITS] = {0};
@@ -62,11 +73,11 @@ int main(int argc, char **argv) {
         size_t len = (size_t)(eq - arg - 2);
         const char *value = eq + 1;
         if (len == 5 && strncmp(arg + 2, "reuid", 5) == 0) {
-            uid = (long long)number(value, arg);
+            uid = id_number(value, arg);
             continue;
         }
         if (len == 5 && strncmp(arg + 2, "regid", 5) == 0) {
-            gid = (long long)number(value, arg);
+            gid = id_number(value, arg);
             continue;
         }
         size_t k = 0;

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+from resource import RLIM_INFINITY
 
 from codeteam.sandbox.limits import rlimits
 from codeteam.sandbox.spec import Limits
@@ -53,6 +54,4 @@ def needed_tools() -> list[tuple[str, str]]:
 
 
 def _number(value: int) -> str:
-    import resource
-
-    return "unlimited" if value == resource.RLIM_INFINITY else str(value)
+    return "unlimited" if value == RLIM_INFINITY else str(value)
