@@ -82,5 +82,6 @@ GO=$(ls "$PREFIX"/runtime/lib/python3*/site-packages/go/bin/go 2>/dev/null | hea
 echo "python for sandboxed code: $PREFIX/runtime/bin/python ($("$PREFIX/runtime/bin/python" --version))"
 echo "go for sandboxed code:     $GO ($("$GO" version))"
 echo "bubblewrap:                $(bwrap --version)"
-echo "sandbox launcher:          $("$PREFIX/libexec/codeteam-launch" --nofile=64 -- /usr/bin/true && echo "$PREFIX/libexec/codeteam-launch works")"
+"$PREFIX/libexec/codeteam-launch" --nofile=64 -- /usr/bin/true  # fails the install if broken
+echo "sandbox launcher:          $PREFIX/libexec/codeteam-launch"
 log "Done. Start the server with: codeteam serve"

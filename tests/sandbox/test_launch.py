@@ -4,6 +4,7 @@ fallback give a command the same uid, groups and limits; bad usage is refused.""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ REPORT = "id -u; id -g; id -G; grep -E '^Max (cpu|file size|processes|open|addre
 @pytest.fixture(scope="module")
 def launcher() -> Iterator[str]:
     """The launcher as install.sh builds it, from this checkout's source."""
-    if subprocess.run(["which", "gcc"], capture_output=True).returncode != 0:
+    if shutil.which("gcc") is None:
         if os.environ.get("CI") == "true":
             pytest.fail("gcc is missing: scripts/install.sh installs it")
         pytest.skip("gcc is not installed")
