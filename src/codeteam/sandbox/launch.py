@@ -38,7 +38,7 @@ def prefix_with(
     """:func:`prefix` through ``launcher``, or through setpriv and prlimit when None."""
     options = [
         f"--{name}={_number(soft)}" if soft == hard else f"--{name}={_number(soft)}:{_number(hard)}"
-        for name, _, soft, hard in rlimits(limits, shared_uid=user is None)
+        for name, soft, hard in rlimits(limits, shared_uid=user is None)
     ]
     gid = user if group is None else group
     if launcher is not None:

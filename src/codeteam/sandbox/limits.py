@@ -15,8 +15,8 @@ CPU_GRACE_S = 1
 #: At or above this, a limit means "none" (``services.UNLIMITED`` is RLIM_INFINITY's bits).
 _NO_LIMIT_FROM = 1 << 63
 
-#: (name as ``prlimit`` spells the option, resource, soft, hard)
-RLimit = tuple[str, int, int, int]
+#: (name as ``prlimit`` and ``codeteam-launch`` spell the option, soft, hard)
+RLimit = tuple[str, int, int]
 
 
 def rlimits(limits: Limits, *, shared_uid: bool = False) -> list[RLimit]:
@@ -39,12 +39,12 @@ def rlimits(limits: Limits, *, shared_uid: bool = False) -> list[RLimit]:
     if memory >= _NO_LIMIT_FROM:
         memory = resource.RLIM_INFINITY
     return [
-        ("cpu", resource.RLIMIT_CPU, cpu, cpu + CPU_GRACE_S),
-        ("as", resource.RLIMIT_AS, memory, memory),
-        ("nproc", resource.RLIMIT_NPROC, nproc, nproc),
-        ("fsize", resource.RLIMIT_FSIZE, limits.file_size_bytes, limits.file_size_bytes),
-        ("nofile", resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
-        ("core", resource.RLIMIT_CORE, 0, 0),
+        ("cpu", cpu, cpu + CPU_GRACE_S),
+        ("as", memory, memory),
+        ("nproc", nproc, nproc),
+        ("fsize", limits.file_size_bytes, limits.file_size_bytes),
+        ("nofile", limits.open_files, limits.open_files),
+        ("core", 0, 0),
     ]
 
 
