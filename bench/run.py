@@ -218,9 +218,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_load(
-    cmd: list[str], port: int, work: str, clients: int, calls: int, tool: str, args: str = "{}"
-) -> tuple[dict[str, Any], float, float]:
-    """Returns the load generator's summary, server CPU ms per call, peak tree RSS (MB)."""
+    server: Callable[[int], list[str]],
+    work: str,
+    clients: int,
+    calls: int,
+    tool: str,
+    args: str = "{}",
+) -> dict[str, Any]:
+    """Start ``server(port)`` on a free port and load it: the load generator's summary, plus
+    ``cpu_ms`` (server CPU per call) and ``peak_mb`` (peak tree RSS)."""
+    port = free_port()
+    cmd = server(port)
     lg = loadgen_binary()
     with http_server(cmd, port, work) as proc:
         cpu0 = cpu_seconds(proc.pid)
@@ -242,38 +250,27 @@ def run_load(
         assert gen.stdout
         summary = json.loads(gen.stdout.read())
         cpu = cpu_seconds(proc.pid) - cpu0
-    return summary, cpu * 1000 / max(1, calls), peak / 1024
+    return {**summary, "cpu_ms": cpu * 1000 / max(1, calls), "peak_mb": peak / 1024}
 
 
 @dataclass
 class LoadRuns:
     """Repeated load runs of one server: the median of each figure, and its range."""
 
-    summaries: list[dict[str, Any]] = field(default_factory=list)
-    cpu_ms: list[float] = field(default_factory=list)
-    peak_mb: list[float] = field(default_factory=list)
-
-    def add(self, run: tuple[dict[str, Any], float, float]) -> None:
-        self.summaries.append(run[0])
-        self.cpu_ms.append(run[1])
-        self.peak_mb.append(run[2])
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
     def median(self, key: str) -> float:
-        return statistics.median(s[key] for s in self.summaries)
+        return float(statistics.median(r[key] for r in self.runs))
 
     def spread(self, key: str, fmt: str = ".0f") -> str:
-        values = [s[key] for s in self.summaries] if key != "cpu" else self.cpu_ms
+        values = [r[key] for r in self.runs]
         if len(values) < 2:
             return ""
         return f" (runs {min(values):{fmt}}-{max(values):{fmt}})"
 
     @property
     def errors(self) -> int:
-        return sum(s["errors"] for s in self.summaries)
-
-    @property
-    def cpu(self) -> float:
-        return statistics.median(self.cpu_ms)
+        return sum(r["errors"] for r in self.runs)
 
 
 def bench_concurrency(work: str, clients: int, calls: int, repeats: int) -> None:
@@ -285,32 +282,28 @@ def bench_concurrency(work: str, clients: int, calls: int, repeats: int) -> None
     )
     ours, floor = LoadRuns(), LoadRuns()
     for _ in range(repeats):
-        port = free_port()
-        ours.add(
+        ours.runs.append(
             run_load(
-                codeteam_cmd("--transport", "http", "--port", str(port)),
-                port,
+                lambda port: codeteam_cmd("--transport", "http", "--port", str(port)),
                 work,
                 clients,
                 calls,
                 "list_toolchains",
             )
         )
-        port = free_port()
-        floor.add(
+        floor.runs.append(
             run_load(
-                [PY, str(HERE / "baselines" / "asgi_floor.py"), str(port)],
-                port,
+                lambda port: [PY, str(HERE / "baselines" / "asgi_floor.py"), str(port)],
                 work,
                 clients,
                 calls,
                 "list_toolchains",
             )
         )
-    port = free_port()
-    base, bcpu, _ = run_load(
-        sdk_cmd("http", str(port)), port, work, clients, calls, "list_toolchains"
+    base = run_load(
+        lambda port: sdk_cmd("http", str(port)), work, clients, calls, "list_toolchains"
     )
+    ocpu, fcpu = ours.median("cpu_ms"), floor.median("cpu_ms")
     row(
         "throughput",
         f"{ours.median('calls_per_s'):.0f} calls/s{ours.spread('calls_per_s')}"
@@ -328,30 +321,36 @@ def bench_concurrency(work: str, clients: int, calls: int, repeats: int) -> None
     )
     row(
         "server CPU per call",
-        f"{ours.cpu:.3f} ms{ours.spread('cpu', '.3f')}",
-        f"{bcpu:.3f} ms",
-        f"{bcpu / ours.cpu:.0f}x less",
+        f"{ocpu:.3f} ms{ours.spread('cpu_ms', '.3f')}",
+        f"{base['cpu_ms']:.3f} ms",
+        f"{base['cpu_ms'] / ocpu:.0f}x less",
         "<= 0.1 ms",
     )
-    row("peak tree RSS under load", f"{max(ours.peak_mb):.1f} MB", "", "", "<= 60 MB")
-    for summary in ours.summaries:
-        if summary.get("first_error"):
-            print("  first error:", summary["first_error"])
+    row(
+        "peak tree RSS under load",
+        f"{max(r['peak_mb'] for r in ours.runs):.1f} MB",
+        "",
+        "",
+        "<= 60 MB",
+    )
+    for run in ours.runs:
+        if run.get("first_error"):
+            print("  first error:", run["first_error"])
     row(
         "uvicorn floor (bare ASGI hello-world, same load)",
         f"{ours.median('calls_per_s'):.0f} calls/s, p99 {ours.median('p99_ms'):.0f} ms,"
-        f" {ours.cpu:.3f} ms CPU/call",
+        f" {ocpu:.3f} ms CPU/call",
         f"{floor.median('calls_per_s'):.0f} calls/s, p99 {floor.median('p99_ms'):.0f} ms"
-        f"{floor.spread('p99_ms')}, {floor.cpu:.3f} ms CPU/call{floor.spread('cpu', '.3f')}",
-        f"{ours.cpu - floor.cpu:+.3f} ms CPU/call over the floor",
+        f"{floor.spread('p99_ms')}, {fcpu:.3f} ms CPU/call{floor.spread('cpu_ms', '.3f')}",
+        f"{ocpu - fcpu:+.3f} ms CPU/call over the floor",
         "",
     )
 
-    port = free_port()
     code = json.dumps({"language": "python", "code": "print(sum(range(1000)))"})
-    ex, _, expeak = run_load(
-        codeteam_cmd("--transport", "http", "--port", str(port), "--max-timeout", "600"),
-        port,
+    ex = run_load(
+        lambda port: codeteam_cmd(
+            "--transport", "http", "--port", str(port), "--max-timeout", "600"
+        ),
         work,
         clients,
         clients,
@@ -361,7 +360,7 @@ def bench_concurrency(work: str, clients: int, calls: int, repeats: int) -> None
     row(
         f"{clients} concurrent execute_code",
         f"{ex['errors']} errors, {ex['seconds']:.1f} s, "
-        f"p99 {ex['p99_ms']:.0f} ms, peak tree RSS {expeak:.0f} MB",
+        f"p99 {ex['p99_ms']:.0f} ms, peak tree RSS {ex['peak_mb']:.0f} MB",
         "",
         "",
         "0 errors, all answered",
