@@ -16,6 +16,51 @@ if TYPE_CHECKING:
     import argparse
 
 
+#: The numeric flags of ``codeteam serve``: flag, Settings field, metavar, type, help.
+_NUMBERS: tuple[tuple[str, str, str, type, str], ...] = (
+    ("--keepalive", "keepalive_s", "SECONDS", float, "SSE keepalive when idle (default 15)"),
+    ("--max-concurrency", "max_concurrency", "N", int, "code executions at once (default 8)"),
+    ("--timeout", "default_timeout_s", "SECONDS", float, "a call's default timeout (default 30)"),
+    (
+        "--max-timeout",
+        "max_timeout_s",
+        "SECONDS",
+        float,
+        "largest timeout a call may ask (default 300)",
+    ),
+    ("--output-cap", "output_cap_bytes", "BYTES", int, "output kept per stream (default 64 KiB)"),
+    ("--max-code-bytes", "max_code_bytes", "BYTES", int, "largest code argument (default 1 MiB)"),
+    (
+        "--max-stdin-bytes",
+        "max_stdin_bytes",
+        "BYTES",
+        int,
+        "largest stdin argument (default 1 MiB)",
+    ),
+    ("--memory", "memory_bytes", "BYTES", int, "address space per process (default 1 GiB)"),
+    (
+        "--call-memory",
+        "call_memory_bytes",
+        "BYTES",
+        int,
+        "memory of a whole call: all its processes and tmpfs files (default 2 GiB; needs cgroups)",
+    ),
+    ("--cpu", "cpu_s", "SECONDS", int, "CPU time per process (default 60)"),
+    ("--processes", "processes", "N", int, "processes per call (default 64)"),
+    ("--file-size", "file_size_bytes", "BYTES", int, "largest file a call writes (default 64 MiB)"),
+    ("--open-files", "open_files", "N", int, "open files per process (default 256)"),
+    ("--tmpfs", "tmpfs_bytes", "BYTES", int, "size of a call's /work and /tmp (default 256 MiB)"),
+    ("--pool-size", "pool_size", "N", int, "pre-started Python sandboxes (default 3; 0 disables)"),
+    (
+        "--sandbox-uid-base",
+        "sandbox_uid_base",
+        "UID",
+        int,
+        "first uid of the slots (default 61000)",
+    ),
+)
+
+
 def _serve_parser(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
@@ -45,13 +90,6 @@ def _serve_parser(
         help="an extra Origin allowed to call over HTTP (repeatable)",
     )
     p.add_argument(
-        "--keepalive",
-        dest="keepalive_s",
-        metavar="SECONDS",
-        type=float,
-        help="SSE keepalive seconds",
-    )
-    p.add_argument(
         "--root",
         dest="roots",
         metavar="DIR",
@@ -59,84 +97,13 @@ def _serve_parser(
         action="append",
         help="workspace root the tools may touch (repeatable; default: current directory)",
     )
-    p.add_argument(
-        "--max-concurrency", type=int, metavar="N", help="code executions at once (default 8)"
-    )
-    p.add_argument(
-        "--timeout",
-        dest="default_timeout_s",
-        metavar="SECONDS",
-        type=float,
-        help="default timeout, s",
-    )
-    p.add_argument(
-        "--max-timeout", dest="max_timeout_s", metavar="SECONDS", type=float, help="max timeout, s"
-    )
-    p.add_argument(
-        "--output-cap", dest="output_cap_bytes", metavar="BYTES", type=int, help="bytes per stream"
-    )
-    p.add_argument(
-        "--max-code-bytes", type=int, metavar="BYTES", help="largest code argument (default 1 MiB)"
-    )
-    p.add_argument(
-        "--max-stdin-bytes",
-        type=int,
-        metavar="BYTES",
-        help="largest stdin argument (default 1 MiB)",
-    )
-    p.add_argument(
-        "--memory",
-        dest="memory_bytes",
-        metavar="BYTES",
-        type=int,
-        help="address-space limit per process, bytes",
-    )
-    p.add_argument(
-        "--call-memory",
-        dest="call_memory_bytes",
-        metavar="BYTES",
-        type=int,
-        help="memory of a whole call (all its processes and tmpfs files), bytes; needs cgroups",
-    )
-    p.add_argument(
-        "--cpu",
-        dest="cpu_s",
-        metavar="SECONDS",
-        type=int,
-        help="CPU seconds per process (default 60)",
-    )
-    p.add_argument("--processes", type=int, metavar="N", help="processes per call (default 64)")
-    p.add_argument(
-        "--file-size",
-        dest="file_size_bytes",
-        metavar="BYTES",
-        type=int,
-        help="largest file a call writes, bytes",
-    )
-    p.add_argument(
-        "--open-files", type=int, metavar="N", help="open files per process (default 256)"
-    )
-    p.add_argument(
-        "--tmpfs",
-        dest="tmpfs_bytes",
-        metavar="BYTES",
-        type=int,
-        help="size of a call's /work and /tmp, bytes",
-    )
+    for flag, dest, metavar, kind, text in _NUMBERS:
+        p.add_argument(flag, dest=dest, metavar=metavar, type=kind, help=text)
     p.add_argument(
         "--runtime",
         type=Path,
         metavar="DIR",
         help="sandbox runtime prefix (default /opt/codeteam/runtime)",
-    )
-    p.add_argument(
-        "--pool-size", type=int, metavar="N", help="pre-started Python sandboxes (0 disables)"
-    )
-    p.add_argument(
-        "--sandbox-uid-base",
-        type=int,
-        metavar="UID",
-        help="first host uid of the sandbox slots (default 61000)",
     )
     p.add_argument(
         "--state-dir",
