@@ -110,7 +110,12 @@ def test_variables_the_project_reads_elsewhere_are_not_warned_about(
     root = SRC.parent
     text = "".join(
         p.read_text(encoding="utf-8")
-        for p in [*SRC.rglob("*.py"), *root.glob("scripts/*"), *root.glob("docker*"), root / "Dockerfile"]
+        for p in [
+            *SRC.rglob("*.py"),
+            *root.glob("scripts/*"),
+            *root.glob("docker*"),
+            root / "Dockerfile",
+        ]
         if p.is_file() and p != SRC / "codeteam" / "config.py"  # it names the old names
     )
     names = set(re.findall(r"\bCODETEAM_[A-Z][A-Z_]*[A-Z]\b", text))
