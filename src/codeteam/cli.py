@@ -37,6 +37,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     p.add_argument("--keepalive", dest="keepalive_s", type=float, help="SSE keepalive seconds")
     p.add_argument(
+        "--sse-after",
+        dest="sse_after_s",
+        type=float,
+        help="seconds after which a running call answers over SSE with keepalives (default 1)",
+    )
+    p.add_argument(
         "--root",
         dest="roots",
         action="append",
