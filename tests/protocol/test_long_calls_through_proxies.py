@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from conftest import SERVE, free_port, pid_alive, server_env, wait_for_file
+from http_messages import ACCEPT, modern, open_session
 from idle_proxy import IdleProxy
 from mcp import Client
 
@@ -27,56 +27,31 @@ pytestmark = pytest.mark.timeout(90)
 
 IDLE_S = 2.0
 LONG_S = 5
-ACCEPT_BOTH = "application/json, text/event-stream"
-META = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-    "io.modelcontextprotocol/clientCapabilities": {},
-}
 
 
-class Served:
-    """A real ``codeteam serve --transport http`` (the fake catalog) in a subprocess."""
-
-    def __init__(self, sse_after: float) -> None:
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [*SERVE, "--transport", "http", "--port", str(self.port),
-             "--keepalive", "0.5", "--sse-after", str(sse_after)],
-            env=server_env(), stderr=subprocess.PIPE,
-        )  # fmt: skip
-
-    async def listening(self) -> None:
+@pytest.fixture
+async def proxy(request: pytest.FixtureRequest) -> AsyncIterator[IdleProxy]:
+    """A real ``codeteam serve --transport http`` (the fake catalog) behind the proxy;
+    ``--sse-after`` from the test's parameter (default 1 s)."""
+    port = free_port()
+    sse_after = getattr(request, "param", 1.0)
+    args = ["--port", str(port), "--keepalive", "0.5", "--sse-after", str(sse_after)]
+    proc = await asyncio.create_subprocess_exec(
+        *SERVE, "--transport", "http", *args, env=server_env()
+    )
+    try:
         for _ in range(400):
-            if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode() if self.proc.stderr else "")
+            assert proc.returncode is None, "the server exited at start"
             try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
             except OSError:
                 await asyncio.sleep(0.05)
-        raise RuntimeError("the server did not listen")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@pytest.fixture
-def served(request: pytest.FixtureRequest) -> Iterator[Served]:
-    server = Served(getattr(request, "param", 1.0))
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def proxy(served: Served) -> AsyncIterator[IdleProxy]:
-    await served.listening()
-    async with IdleProxy(served.port, IDLE_S) as p:
-        yield p
+        async with IdleProxy(port, IDLE_S) as p:
+            yield p
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 20)
 
 
 def long_call(rid: int = 7, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -91,48 +66,16 @@ def long_call(rid: int = 7, arguments: dict[str, Any] | None = None) -> dict[str
     }
 
 
-def stateless(message: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """A 2026-07-28 request and its headers, from a client accepting both answers."""
-    message["params"]["_meta"] = META
-    headers = {
-        "accept": ACCEPT_BOTH,
-        "mcp-protocol-version": "2026-07-28",
-        "mcp-method": "tools/call",
-        "mcp-name": message["params"]["name"],
-    }
-    return message, headers
-
-
-async def session_headers(http: httpx.AsyncClient) -> dict[str, str]:
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    r = await http.post("/mcp", json=init, headers={"accept": ACCEPT_BOTH})
-    headers = {"mcp-session-id": r.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
-    r = await http.post(
-        "/mcp",
-        json={"jsonrpc": "2.0", "method": "notifications/initialized"},
-        headers={"accept": ACCEPT_BOTH, **headers},
-    )
-    assert r.status_code == 202
-    return headers
-
-
 async def post_call(
     http: httpx.AsyncClient, era: str, message: dict[str, Any]
 ) -> tuple[str, list[str]]:
     """POST a call as a client accepting both answers: (content type, lines received)."""
     if era == "stateless":
-        message, headers = stateless(message)
+        params = message["params"]
+        message, headers = modern("tools/call", message["id"], **params)
     else:
-        headers = {"accept": ACCEPT_BOTH, **await session_headers(http)}
+        session = await open_session(http)
+        headers = {**ACCEPT, "mcp-session-id": session, "mcp-protocol-version": "2025-11-25"}
     async with http.stream("POST", "/mcp", json=message, headers=headers) as r:
         assert r.status_code == 200
         return r.headers["content-type"], [line async for line in r.aiter_lines()]
@@ -180,7 +123,7 @@ async def test_the_sdk_client_gets_a_long_call_through_an_idle_proxy(
     assert proxy.cut == 0
 
 
-@pytest.mark.parametrize("served", [1000.0], indirect=True)
+@pytest.mark.parametrize("proxy", [1000.0], indirect=True)
 async def test_without_the_switch_an_idle_proxy_cuts_a_long_call(proxy: IdleProxy) -> None:
     async with httpx.AsyncClient(base_url=proxy.url, timeout=30) as http:
         with pytest.raises(httpx.RemoteProtocolError):
@@ -192,7 +135,7 @@ async def test_a_client_leaving_a_streaming_long_call_cancels_it(
     proxy: IdleProxy, tmp_pid_file: Path
 ) -> None:
     arguments = {"text": "x", "seconds": 60, "pid_file": str(tmp_pid_file)}
-    message, headers = stateless(long_call(arguments=arguments))
+    message, headers = modern("tools/call", **long_call(arguments=arguments)["params"])
     async with (
         httpx.AsyncClient(base_url=proxy.url, timeout=30) as http,
         http.stream("POST", "/mcp", json=message, headers=headers) as r,
