@@ -8,6 +8,7 @@ exits 0 within 10 s, and nothing of it is left: no process, uid lease, cgroup or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -127,7 +128,8 @@ async def stop(proc_pid: int, how: str) -> float:
     for i, sig in enumerate(STOPS[how]):
         if i:
             await asyncio.sleep(0.1)  # Claude Code's SIGINT-then-SIGTERM gap, not a wait
-        os.kill(proc_pid, sig)
+        with contextlib.suppress(ProcessLookupError):  # done (and reaped) already
+            os.kill(proc_pid, sig)
     return started
 
 
