@@ -121,10 +121,12 @@ def _mismatch(message: Any, headers: dict[str, str]) -> str | None:
 
 class _InlineCall:
     """A call running in its request's task, as :attr:`Session.calls` holds it: cancelling
-    it cancels that task, marked as requested so the task can tell it from other causes."""
+    it cancels that task, marked as requested so the task can tell it from other causes.
 
-    __slots__ = ("client_gone", "requested", "task", "watcher")
-    #: what :meth:`McpApp.drain` waits on: the request's task, done once it has answered
+    Once it outlasts :data:`WATCH_AFTER_S` it watches for the client's disconnect and, for
+    a client accepting SSE, schedules its answer's switch to a :class:`LateStream`."""
+
+    __slots__ = ("client_gone", "requested", "stream", "stream_timer", "task", "watcher")
 
     def __init__(self) -> None:
         task = asyncio.current_task()
@@ -133,14 +135,20 @@ class _InlineCall:
         self.requested = False
         self.client_gone = False
         self.watcher: asyncio.Task[None] | None = None
+        self.stream: LateStream | None = None
+        self.stream_timer: asyncio.TimerHandle | None = None
 
     def cancel(self) -> None:
         if not self.requested:  # once: the task uncancels once
             self.requested = True
             self.task.cancel()
 
-    def watch(self, receive: Receive) -> None:
+    def watch(self, receive: Receive, stream: LateStream | None, stream_after_s: float) -> None:
         self.watcher = asyncio.ensure_future(self._watch(receive))
+        if stream is not None:
+            self.stream = stream
+            loop = asyncio.get_running_loop()
+            self.stream_timer = loop.call_later(max(0.0, stream_after_s), stream.start)
 
     async def _watch(self, receive: Receive) -> None:
         await wait_disconnect(receive)
@@ -150,6 +158,13 @@ class _InlineCall:
     def stop_watching(self) -> None:
         if self.watcher is not None:
             self.watcher.cancel()
+        if self.stream_timer is not None:
+            self.stream_timer.cancel()
+
+    def drop_stream(self) -> None:
+        """No answer will be sent (the client left, or the loop is torn down)."""
+        if self.stream is not None:
+            self.stream.cancel()
 
 
 def _is_modern(message: Any) -> bool:
@@ -435,31 +450,32 @@ class McpApp:
         handle = _InlineCall()
         session.calls[call.id_json] = handle
         self._running.add(handle)
-        reply = LateStream(send, extra, self.keepalive_s)
-        loop = asyncio.get_running_loop()
-        timer = loop.call_later(WATCH_AFTER_S, handle.watch, receive)
-        late = loop.call_later(self.sse_after_s, reply.start) if wants_sse else None
+        stream = LateStream(send, extra, self.keepalive_s) if wants_sse else None
+        timer = asyncio.get_running_loop().call_later(
+            WATCH_AFTER_S, handle.watch, receive, stream, self.sse_after_s - WATCH_AFTER_S
+        )
         try:
             frame = await self.dispatcher.run(call, None)
         except asyncio.CancelledError:
-            if not handle.requested or handle.client_gone:
-                reply.cancel()
-                if not handle.requested:
-                    raise  # not ours (the server itself is being torn down)
-                handle.task.uncancel()
-                return  # nobody to answer
+            if not handle.requested:
+                handle.drop_stream()
+                raise  # not ours (the event loop itself is being torn down)
             handle.task.uncancel()
+            if handle.client_gone:
+                handle.drop_stream()
+                return  # nobody to answer
             # notifications/cancelled, the session ended, or the server is stopping
             frame = self._stopped(call)
         finally:
             timer.cancel()
-            if late is not None:
-                late.cancel()
             handle.stop_watching()
             self._running.discard(handle)
             if session.calls.get(call.id_json) is handle:
                 del session.calls[call.id_json]
-        await reply.answer(200, frame)
+        if handle.stream is None:
+            await respond(send, 200, frame, headers=extra)
+        else:
+            await handle.stream.answer(200, frame)
 
     async def _call_sse(
         self,
