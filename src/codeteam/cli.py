@@ -90,6 +90,12 @@ def _serve_parser(
         help="an extra Origin allowed to call over HTTP (repeatable)",
     )
     p.add_argument(
+        "--sse-after",
+        dest="sse_after_s",
+        type=float,
+        help="seconds after which a running call answers over SSE with keepalives (default 1)",
+    )
+    p.add_argument(
         "--root",
         dest="roots",
         metavar="DIR",

@@ -48,6 +48,9 @@ class Settings:
     port: int = 8080
     token: str | None = None
     keepalive_s: float = 15.0
+    #: a call answered as JSON to a client that accepts SSE switches to an SSE stream of
+    #: keepalives once it has run this long (proxies cut connections idle for long)
+    sse_after_s: float = 1.0
     allowed_origins: tuple[str, ...] = ()
     # execution
     max_concurrency: int = 8

@@ -9,64 +9,19 @@ import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 from conftest import SERVE, HttpServer, free_port, server_env, start_http
+from http_messages import ACCEPT, modern, open_session
 
 pytestmark = pytest.mark.timeout(60)
-
-ACCEPT = {"accept": "application/json, text/event-stream"}
-MODERN_META = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-    "io.modelcontextprotocol/clientCapabilities": {},
-}
-
-
-def modern(method: str, rid: int = 1, **params: Any) -> tuple[dict[str, Any], dict[str, str]]:
-    body = {
-        "jsonrpc": "2.0",
-        "id": rid,
-        "method": method,
-        "params": {**params, "_meta": MODERN_META},
-    }
-    headers = {**ACCEPT, "mcp-protocol-version": "2026-07-28", "mcp-method": method}
-    if method == "tools/call":
-        headers["mcp-name"] = params["name"]
-    return body, headers
-
-
-def initialize(rid: int = 1) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": rid,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
 
 
 @pytest.fixture
 async def http(http_server: HttpServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=http_server.base, timeout=10) as client:
         yield client
-
-
-async def open_session(http: httpx.AsyncClient) -> str:
-    r = await http.post("/mcp", json=initialize(), headers=ACCEPT)
-    assert r.status_code == 200
-    session = r.headers["mcp-session-id"]
-    r = await http.post(
-        "/mcp",
-        json={"jsonrpc": "2.0", "method": "notifications/initialized"},
-        headers={**ACCEPT, "mcp-session-id": session, "mcp-protocol-version": "2025-11-25"},
-    )
-    assert r.status_code == 202
-    return session
 
 
 async def test_stateless_request_is_a_single_json_exchange(http: httpx.AsyncClient) -> None:
@@ -289,7 +244,9 @@ async def test_oversize_body_gets_413_and_the_server_keeps_serving(
     http: httpx.AsyncClient,
 ) -> None:
     huge = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"' + b"x" * (17 << 20) + b'"}}'
-    r = await http.post("/mcp", content=huge, headers={**ACCEPT, "content-type": "application/json"})
+    r = await http.post(
+        "/mcp", content=huge, headers={**ACCEPT, "content-type": "application/json"}
+    )
     assert r.status_code == 413
     assert "larger than" in r.json()["error"]["message"]
     body, headers = modern("tools/call", name="echo", arguments={"text": "still here"})

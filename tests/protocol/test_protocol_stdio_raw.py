@@ -4,6 +4,7 @@ keeps serving; EOF and signals end it promptly without leaving children behind."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import time
@@ -229,8 +230,10 @@ async def _running_call(r: Raw, pid_file: Path) -> int:
     return int(await wait_for_file(pid_file))
 
 
-@pytest.mark.parametrize("how", ["eof", signal.SIGINT, signal.SIGTERM])
-async def test_server_exits_promptly_and_kills_running_calls(how: Any, tmp_pid_file: Path) -> None:
+@pytest.mark.parametrize("how", ["eof", signal.SIGINT, signal.SIGTERM, "SIGINT+SIGTERM"])
+async def test_server_exits_0_promptly_and_answers_and_kills_running_calls(
+    how: Any, tmp_pid_file: Path
+) -> None:
     proc = await spawn()
     r = Raw(proc)
     await r.ask(INIT)
@@ -239,9 +242,17 @@ async def test_server_exits_promptly_and_kills_running_calls(how: Any, tmp_pid_f
     if how == "eof":
         assert proc.stdin is not None
         proc.stdin.close()
+    elif how == "SIGINT+SIGTERM":  # how Claude Code stops a stdio server
+        proc.send_signal(signal.SIGINT)
+        await asyncio.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):  # done already
+            proc.send_signal(signal.SIGTERM)
     else:
         proc.send_signal(how)
-    await asyncio.wait_for(proc.wait(), 5)
+    answer = await r.recv()
+    assert answer["id"] == 1 and answer["error"]["code"] == -32000, answer
+    assert "shutting down" in answer["error"]["message"]
+    assert await asyncio.wait_for(proc.wait(), 5) == 0
     assert time.monotonic() - started < 3
     assert not pid_alive(child)
 

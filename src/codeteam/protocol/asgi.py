@@ -5,6 +5,7 @@ Plain ASGI (no framework): each helper is one ``send``/``receive`` pattern.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -111,3 +112,50 @@ async def sse_send(send: Send, chunk: bytes) -> bool:
 async def sse_end(send: Send) -> None:
     with contextlib.suppress(OSError):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class LateStream:
+    """A response that is one JSON body if it is ready soon, else an SSE stream.
+
+    :meth:`start` (from a timer) opens the stream and sends a keepalive comment every
+    ``every_s`` seconds, so proxies with idle time-outs keep the connection of a long call;
+    :meth:`answer` then sends the answer as the stream's one event and ends it."""
+
+    __slots__ = ("_every", "_headers", "_send", "_stop", "_task", "streaming")
+
+    def __init__(self, send: Send, headers: list[tuple[bytes, bytes]], every_s: float) -> None:
+        self._send = send
+        self._headers = headers
+        self._every = every_s
+        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.streaming = False
+
+    def start(self) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.ensure_future(self._beat(self._stop))
+
+    async def _beat(self, stop: asyncio.Event) -> None:
+        self.streaming = True
+        await start_sse(self._send, self._headers)
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), self._every)
+                return
+            except TimeoutError:
+                if not await sse_send(self._send, KEEPALIVE):
+                    return
+
+    async def answer(self, status: int, frame: bytes) -> None:
+        if self._task is not None and self._stop is not None:
+            self._stop.set()  # the stream's writes never overlap the answer's
+            with contextlib.suppress(OSError):
+                await self._task
+        if not self.streaming:
+            await respond(self._send, status, frame, headers=self._headers)
+        elif await sse_send(self._send, sse_event(frame)):
+            await sse_end(self._send)
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()

@@ -4,8 +4,11 @@ HTTP+SSE transport (2024-11-05) at ``/sse`` + ``/messages``.
 Streamable HTTP serves both eras: a request whose ``_meta`` carries a 2026-07-28 version is
 a stateless single exchange (headers checked against the body); ``initialize`` opens a
 2025-11-25-style session (``Mcp-Session-Id``; GET opens its idle stream, DELETE ends it).
-A call is answered as JSON unless the client asked for progress and accepts SSE. Every SSE
-stream sends a keepalive comment when idle; a client that disconnects cancels its call.
+A call is answered as JSON unless the client asked for progress and accepts SSE; a client
+that accepts both gets JSON from a quick call, and an SSE stream (keepalives, then the
+answer) from one still running after ``--sse-after``, so proxies with idle time-outs do not
+cut it. Every SSE stream sends a keepalive comment when idle; a client that disconnects
+cancels its call. On shutdown every running call answers that the server is stopping.
 
 Hot path (a JSON-answered call): the call runs in the request's own task, with no task of
 its own and no disconnect watcher unless it outlasts :data:`WATCH_AFTER_S`.
@@ -16,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import secrets
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -26,6 +31,7 @@ from codeteam.protocol import jsonrpc
 from codeteam.protocol.asgi import (
     KEEPALIVE,
     Disconnected,
+    LateStream,
     Receive,
     Scope,
     Send,
@@ -49,6 +55,7 @@ from codeteam.protocol.dispatcher import (
     track,
 )
 from codeteam.protocol.security import Guard
+from codeteam.protocol.signals import ignore_stop_signals
 from codeteam.protocol.versions import (
     ALL_VERSIONS,
     HANDSHAKE_VERSIONS,
@@ -61,6 +68,11 @@ MAX_SESSIONS = 10_000
 #: client's disconnect (which cancels it); quicker calls never pay for one.
 WATCH_AFTER_S = 0.05
 SESSION_HEADER = b"mcp-session-id"
+#: On SIGTERM/SIGINT: how long running calls get to be stopped and answer (their sandboxes
+#: killed and swept), then how long answers still being written get; with the sandbox's
+#: own clean-up this stays within the 10 s a supervisor such as systemd or Kubernetes waits.
+DRAIN_S = 4.0
+GRACE_S = 2
 #: Sent on a stream's queue when the stream must end (client gone, session deleted, shutdown).
 _CLOSE = object()
 
@@ -109,9 +121,12 @@ def _mismatch(message: Any, headers: dict[str, str]) -> str | None:
 
 class _InlineCall:
     """A call running in its request's task, as :attr:`Session.calls` holds it: cancelling
-    it cancels that task, marked as requested so the task can tell it from other causes."""
+    it cancels that task, marked as requested so the task can tell it from other causes.
 
-    __slots__ = ("client_gone", "requested", "task", "watcher")
+    Once it outlasts :data:`WATCH_AFTER_S` it watches for the client's disconnect and, for
+    a client accepting SSE, schedules its answer's switch to a :class:`LateStream`."""
+
+    __slots__ = ("client_gone", "requested", "stream", "stream_timer", "task", "watcher")
 
     def __init__(self) -> None:
         task = asyncio.current_task()
@@ -120,13 +135,20 @@ class _InlineCall:
         self.requested = False
         self.client_gone = False
         self.watcher: asyncio.Task[None] | None = None
+        self.stream: LateStream | None = None
+        self.stream_timer: asyncio.TimerHandle | None = None
 
     def cancel(self) -> None:
-        self.requested = True
-        self.task.cancel()
+        if not self.requested:  # once: the task uncancels once
+            self.requested = True
+            self.task.cancel()
 
-    def watch(self, receive: Receive) -> None:
+    def watch(self, receive: Receive, stream: LateStream | None, stream_after_s: float) -> None:
         self.watcher = asyncio.ensure_future(self._watch(receive))
+        if stream is not None:
+            self.stream = stream
+            loop = asyncio.get_running_loop()
+            self.stream_timer = loop.call_later(max(0.0, stream_after_s), stream.start)
 
     async def _watch(self, receive: Receive) -> None:
         await wait_disconnect(receive)
@@ -136,6 +158,13 @@ class _InlineCall:
     def stop_watching(self) -> None:
         if self.watcher is not None:
             self.watcher.cancel()
+        if self.stream_timer is not None:
+            self.stream_timer.cancel()
+
+    def drop_stream(self) -> None:
+        """No answer will be sent (the client left, or the loop is torn down)."""
+        if self.stream is not None:
+            self.stream.cancel()
 
 
 def _is_modern(message: Any) -> bool:
@@ -155,8 +184,11 @@ class McpApp:
         self.sessions: OrderedDict[str, HttpSession] = OrderedDict()
         self.sse_sessions: dict[str, HttpSession] = {}
         self._open: set[asyncio.Queue[Any]] = set()
+        self.sse_after_s = settings.sse_after_s
         self.closing = False
         self._tasks: set[asyncio.Task[None]] = set()
+        #: every running call of every session, stateless ones included (for shutdown)
+        self._running: set[_InlineCall | asyncio.Future[bytes]] = set()
 
     # ------------------------------------------------------------------ entry
 
@@ -210,16 +242,49 @@ class McpApp:
                 return
 
     def begin_shutdown(self) -> None:
-        """End every stream and cancel every call (their sandboxes die)."""
+        """Cancel every call (their sandboxes die) and end every stream at once."""
+        self._stop_calls()
+        for queue in list(self._open):
+            queue.put_nowait(_CLOSE)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Stop every running call and give each up to ``timeout_s`` to answer that the
+        server is stopping (its sandbox killed and swept), then end every stream."""
+        pending = self._stop_calls()
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
+        self.begin_shutdown()
+
+    def _stop_calls(self) -> list[asyncio.Future[Any]]:
+        """Cancel every running call; the tasks that will answer for them."""
         self.closing = True
         for session in [*self.sessions.values(), *self.sse_sessions.values()]:
             session.cancel_all()
-        for queue in list(self._open):
-            queue.put_nowait(_CLOSE)
+        pending: list[asyncio.Future[Any]] = list(self._tasks)
+        for call in list(self._running):
+            call.cancel()
+            pending.append(call.task if isinstance(call, _InlineCall) else call)
+        return pending
 
     async def aclose(self) -> None:
         self.begin_shutdown()
         await self.dispatcher.aclose()
+
+    def _stopped(self, call: Call) -> bytes:
+        """The answer to a call cancelled by the client (or its session's end), or by the
+        server's shutdown."""
+        if self.closing:
+            return jsonrpc.stopping_frame(call.request_id)
+        return jsonrpc.error_frame(call.request_id, jsonrpc.REQUEST_CANCELLED, "Request cancelled")
+
+    async def _run(self, call: Call, notify: Any) -> bytes:
+        """A call run in a task of its own: its answer, or that the server stopped it."""
+        try:
+            return await self.dispatcher.run(call, notify)
+        except asyncio.CancelledError:
+            if not self.closing:
+                raise
+            return jsonrpc.stopping_frame(call.request_id)
 
     @staticmethod
     async def _not_allowed(send: Send, allow: bytes) -> None:
@@ -285,6 +350,8 @@ class McpApp:
             await self._send_answer(send, answer, extra, wants_json)
             return
         routed = self.dispatcher.route(message, session)
+        if isinstance(routed, Call) and self.closing:
+            routed = Answer(jsonrpc.stopping_frame(routed.request_id))
         if isinstance(routed, Answer):
             if message.get("method") == "initialize" and session.version is not None:
                 self._register(session)
@@ -293,7 +360,7 @@ class McpApp:
         if wants_sse and (routed.progress_token is not None or not wants_json):
             await self._call_sse(receive, send, routed, session, extra)
         else:
-            await self._call_json(receive, send, routed, session, extra)
+            await self._call_json(receive, send, routed, session, extra, wants_sse)
 
     def _session_for(
         self, message: Any, headers: dict[str, str]
@@ -375,30 +442,40 @@ class McpApp:
         call: Call,
         session: HttpSession,
         extra: list[tuple[bytes, bytes]],
+        wants_sse: bool,
     ) -> None:
-        """Run the call in this task and answer it as one JSON response."""
+        """Run the call in this task and answer it as one JSON response or, if the client
+        accepts SSE and the call outlasts ``sse_after_s``, as an SSE stream (keepalives,
+        then the answer)."""
         handle = _InlineCall()
         session.calls[call.id_json] = handle
-        loop = asyncio.get_running_loop()
-        timer = loop.call_later(WATCH_AFTER_S, handle.watch, receive)
+        self._running.add(handle)
+        stream = LateStream(send, extra, self.keepalive_s) if wants_sse else None
+        timer = asyncio.get_running_loop().call_later(
+            WATCH_AFTER_S, handle.watch, receive, stream, self.sse_after_s - WATCH_AFTER_S
+        )
         try:
             frame = await self.dispatcher.run(call, None)
         except asyncio.CancelledError:
             if not handle.requested:
-                raise  # not ours (the server itself is being torn down)
+                handle.drop_stream()
+                raise  # not ours (the event loop itself is being torn down)
             handle.task.uncancel()
             if handle.client_gone:
+                handle.drop_stream()
                 return  # nobody to answer
-            # notifications/cancelled, or the session ended: the client no longer waits
-            frame = jsonrpc.error_frame(
-                call.request_id, jsonrpc.REQUEST_CANCELLED, "Request cancelled"
-            )
+            # notifications/cancelled, the session ended, or the server is stopping
+            frame = self._stopped(call)
         finally:
             timer.cancel()
             handle.stop_watching()
+            self._running.discard(handle)
             if session.calls.get(call.id_json) is handle:
                 del session.calls[call.id_json]
-        await respond(send, 200, frame, headers=extra)
+        if handle.stream is None:
+            await respond(send, 200, frame, headers=extra)
+        else:
+            await handle.stream.answer(200, frame)
 
     async def _call_sse(
         self,
@@ -413,8 +490,10 @@ class McpApp:
         async def notify(frame: bytes) -> None:
             queue.put_nowait(frame)
 
-        task = asyncio.ensure_future(self.dispatcher.run(call, notify))
+        task = asyncio.ensure_future(self._run(call, notify))
         track(session, call, task)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         task.add_done_callback(queue.put_nowait)
         await start_sse(send, extra)
         await self._pump(send, receive, queue, session, task)
@@ -548,6 +627,8 @@ class McpApp:
             self._background(self._sse_batch(parsed.message, session, notify))
             return
         routed = self.dispatcher.route(parsed.message, session)
+        if isinstance(routed, Call) and self.closing:
+            routed = Answer(jsonrpc.stopping_frame(routed.request_id))
         if isinstance(routed, Answer):
             if routed.frame is not None:
                 stream.put_nowait(routed.frame)
@@ -556,7 +637,7 @@ class McpApp:
         track(session, routed, task)
 
     async def _sse_call(self, call: Call, notify: Any) -> None:
-        await notify(await self.dispatcher.run(call, notify))
+        await notify(await self._run(call, notify))
 
     async def _sse_batch(self, items: list[Any], session: HttpSession, notify: Any) -> None:
         answer = await run_batch(self.dispatcher, items, session, notify)
@@ -585,9 +666,23 @@ def serve_http(dispatcher: Dispatcher, settings: Settings, max_body: int) -> int
 
     class _Server(uvicorn.Server):
         async def shutdown(self, sockets: Any = None) -> None:
-            app.begin_shutdown()  # end streams so the graceful shutdown does not wait on them
+            for server in getattr(self, "servers", ()):
+                server.close()  # no new connections while the running calls answer
+            # every call answers, and every stream ends, so uvicorn waits on none of them
+            await app.drain(DRAIN_S)
             await super().shutdown(sockets)
             await app.aclose()
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                # uvicorn re-raises the signal once shut down (the process then dies of
+                # it); SIGINT/SIGTERM is how this server is meant to stop: exit 0
+                stopped = bool(self._captured_signals)
+                self._captured_signals.clear()
+            if stopped:
+                ignore_stop_signals()
 
     _Server(uvicorn_config(app, settings)).run()  # exits the process itself if it cannot bind
     return 0
@@ -608,5 +703,5 @@ def uvicorn_config(app: McpApp, settings: Settings) -> Any:
         access_log=False,
         server_header=False,
         proxy_headers=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACE_S,
     )

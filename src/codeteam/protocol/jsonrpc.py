@@ -24,6 +24,9 @@ UNSUPPORTED_PROTOCOL_VERSION = -32022
 #: Answer to a call cancelled by notifications/cancelled where the transport still owes an
 #: HTTP response (code as in LSP; the client has already abandoned the id).
 REQUEST_CANCELLED = -32800
+#: Answer to a call the server stopped because it is shutting down (implementation-defined
+#: server error range).
+SERVER_STOPPING = -32000
 
 _dumps = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
 
@@ -63,6 +66,16 @@ def error_frame(request_id: Any, code: int, message: str, data: Any = None) -> b
     except (ValueError, TypeError):  # an id we cannot echo (never from a parsed frame)
         body = _dumps({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}})
     return body.encode("ascii")
+
+
+def stopping_frame(request_id: Any) -> bytes:
+    """The answer to a call still running when the server shuts down."""
+    return error_frame(
+        request_id,
+        SERVER_STOPPING,
+        "Server shutting down: the call was stopped before it finished; "
+        "send it again once the server is back",
+    )
 
 
 def notification_frame(method: str, params: dict[str, Any]) -> bytes:

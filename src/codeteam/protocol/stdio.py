@@ -6,8 +6,9 @@ imported: that keeps start-up to ``tools/list`` at the cost of the interpreter i
 The settings are loaded (and validated: a bad one ends the server) right after the first
 message that is neither ``initialize`` nor a notification, normally ``tools/list``.
 Then the loop starts, a thread feeds it lines, and every call runs in its own task
-(answers may come back out of order). EOF, SIGINT or SIGTERM cancels the running calls
-(their sandboxes kill their process trees) and exits.
+(answers may come back out of order). EOF (after a short grace), SIGINT or SIGTERM stops
+the running calls (their sandboxes kill their process trees), answers each that the server
+is stopping, and exits 0.
 
 The protocol owns private duplicates of fds 0 and 1; fd 1 is pointed at stderr and fd 0
 at /dev/null, so nothing a library or child process prints can corrupt the stream.
@@ -32,6 +33,8 @@ _CHUNK = 1 << 16
 EARLY_CAP = 8 << 20
 #: After stdin EOF, how long calls already running may take to answer before cancellation.
 EOF_GRACE_S = 1.0
+#: How long stopped calls, then the services' clean-up, may take (exit within 10 s).
+STOP_S = 4.0
 
 
 class Oversize:
@@ -220,8 +223,9 @@ async def _serve_async(
     first: Call | list[Any],
 ) -> int:
     import asyncio
-    import signal
     import threading
+
+    from codeteam.protocol.signals import STOP_SIGNALS, ignore_stop_signals
 
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[bytes | Oversize | int | None] = asyncio.Queue()
@@ -237,7 +241,7 @@ async def _serve_async(
                 return
 
     threading.Thread(target=pump, name="codeteam-stdin", daemon=True).start()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, inbox.put_nowait, int(signum))
 
     batches: set[asyncio.Task[None]] = set()
@@ -245,11 +249,15 @@ async def _serve_async(
     async def notify(frame: bytes) -> None:
         writer.write(frame)
 
+    stopping = False
+
     async def answer_call(call: Call) -> None:
         try:
             frame = await dispatcher.run(call, notify)
         except asyncio.CancelledError:
-            return  # a cancelled request gets no response (MCP cancellation)
+            if not stopping:
+                return  # a cancelled request gets no response (MCP cancellation)
+            frame = jsonrpc.stopping_frame(call.request_id)
         writer.write(frame)
 
     async def answer_batch(items: list[Any]) -> None:
@@ -266,30 +274,34 @@ async def _serve_async(
             task.add_done_callback(batches.discard)
 
     start(first)
-    status = 0
+    signalled = False
     while not writer.broken:
         item = await inbox.get()
         if item is None:
             break
-        if isinstance(item, int):
-            status = 128 + item
+        if isinstance(item, int):  # SIGINT or SIGTERM (a later one changes nothing)
+            signalled = True
             break
         pending = _answer_sync(dispatcher, session, writer, item, reader)
         if pending is not None:
             start(pending)
 
     running = [*session.calls.values(), *batches]
-    if running and status == 0 and not writer.broken:
+    if running and not signalled and not writer.broken:
         # EOF: calls already received get a moment to answer (a piped script's last
-        # requests), then everything still running is cancelled.
+        # requests), then everything still running is stopped.
         _, unfinished = await asyncio.wait(running, timeout=EOF_GRACE_S)
         running = list(unfinished)
+    stopping = True
     for task in running:
         task.cancel()
     if running:
-        await asyncio.wait(running, timeout=10)
+        await asyncio.wait(running, timeout=STOP_S)
     try:
-        await asyncio.wait_for(dispatcher.aclose(), timeout=10)
+        await asyncio.wait_for(dispatcher.aclose(), timeout=STOP_S)
     except Exception as exc:  # shutting down anyway; say why cleanup failed
         print(f"codeteam: error while closing services: {exc!r}", file=sys.stderr)
-    return status
+    for signum in STOP_SIGNALS:
+        loop.remove_signal_handler(signum)
+    ignore_stop_signals()
+    return 0
