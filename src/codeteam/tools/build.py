@@ -78,6 +78,16 @@ def write_artifact(
     return Artifact(display(target, roots), len(data), hashlib.sha256(data).hexdigest())
 
 
+def _docker_environment() -> dict[str, str]:
+    """PATH and the docker CLI's own ``DOCKER_*`` settings (which engine, which context,
+    TLS), so a user's ``DOCKER_HOST`` is honoured; nothing else of the server's
+    environment reaches the build."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("DOCKER_")}
+    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    env["DOCKER_BUILDKIT"] = "1"
+    return env
+
+
 async def _docker(*args: str, timeout: float) -> tuple[int | None, str]:
     """Run the docker CLI (unsandboxed: it talks to the engine over its socket)."""
     import asyncio
@@ -92,7 +102,7 @@ async def _docker(*args: str, timeout: float) -> tuple[int | None, str]:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DOCKER_BUILDKIT": "1"},
+        env=_docker_environment(),
     )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
