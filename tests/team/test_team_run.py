@@ -288,12 +288,12 @@ async def test_a_timed_out_task_leaves_its_unfinished_edit_out_of_the_workspace_
             return finished(req)
         if req.turn == 0:
             return Reply([tool_use("write_file", path="half.py", content="x = (")])
-        return Reply([text("slow")], delay=5.0)
+        return Reply([text("slow")], delay=60.0)
 
     ws = tmp_path / "ws"
     ws.mkdir()
     with FakeAnthropic(team([assign("slow"), assign("quick")], specialist)) as fake:
-        result = await run(fake, store, ws, task_timeout_s=1.5)
+        result = await run(fake, store, ws, task_timeout_s=8.0)
     error = str(result.tasks["slow"].error)
     assert "timed out" in error and "unfinished changes were not merged" in error, error
     assert len(specialist_calls(fake, "slow")) == 2  # it did write, then timed out
