@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec
+from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec, procs
 from codeteam.sandbox.pool import Pool
 from codeteam.sandbox.uids import SEARCH_SPAN
 from tests.sandbox.conftest import PY, UID_BASE, make_settings, require_bwrap, zombie_children
@@ -90,13 +91,20 @@ def alive(pid: int) -> bool:
         return False
 
 
-def processes_with(marker: str) -> list[int]:
-    """Our sandbox uids' processes whose command line holds ``marker``."""
+def command(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().decode(errors="replace").split("\0")
+
+
+def processes_with(
+    marker: str, uids: range | list[int] = range(BASE, BASE + SEARCH_SPAN)
+) -> list[int]:
+    """Processes of our sandbox uids (or of ``uids``) whose command line holds ``marker``."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if not BASE <= os.stat(f"/proc/{entry}").st_uid < BASE + SEARCH_SPAN:
+                if os.stat(f"/proc/{entry}").st_uid not in uids:
                     continue
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
                     if marker.encode() in f.read():
@@ -104,6 +112,24 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+async def wait_for_process(marker: str, deadline_s: float = 30.0) -> int:
+    """The first process of our sandbox uids whose command line holds ``marker``."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if found := processes_with(marker):
+            return found[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no process with {marker!r} within {deadline_s} s")
+
+
+def kill_slot(sb: Sandbox, slot: int) -> list[int]:
+    """SIGKILL every process of a slot's uid, as an operator's ``kill -9`` would."""
+    pids = procs.pids_of_uid(sb.slot_uids()[slot])
+    for pid in pids:
+        procs.kill(pid)
+    return pids
 
 
 FIDELITY = {
@@ -213,7 +239,7 @@ async def test_cancelling_a_pooled_call_kills_its_tree_and_reraises(sandbox: San
         if processes_with("302.5"):
             break
         await asyncio.sleep(0.02)
-    assert processes_with("302.5") and pool.hits == 1
+    assert processes_with("302.5") and pool.idle == 1  # a pooled sandbox took the call
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -241,7 +267,9 @@ async def test_the_pool_refills_in_the_background(sandbox: Sandbox) -> None:
 async def test_nothing_starts_before_the_first_call(state_dir: Path) -> None:
     sb = await pooled_sandbox(state_dir)
     try:
-        await asyncio.sleep(0.2)
+        # The sandbox has started, probed and served a run of its own: a pool started with
+        # the sandbox, or by its first use, would exist by now.
+        assert (await fresh(sb, "print('not pooled')")).stdout == b"not pooled\n"
         assert sb._pool is None and processes_with("_codeteam_run") == []
         r = await run_python(sb, "print('first')")
         assert r.stdout == b"first\n"
@@ -252,14 +280,20 @@ async def test_nothing_starts_before_the_first_call(state_dir: Path) -> None:
 
 
 async def test_pool_size_zero_disables_the_pool(state_dir: Path) -> None:
+    """Beside it, the same calls on a sandbox with a pool of one: once that pool's sandbox
+    is up, a pool of the first would be too."""
     sb = await pooled_sandbox(state_dir, pool_size=0)
+    control = await pooled_sandbox(state_dir, pool_size=1)  # leases other uids than sb's
     try:
         for _ in range(2):
-            assert (await run_python(sb, "print(2)")).stdout == b"2\n"
-        await asyncio.sleep(0.2)
-        assert sb._pool is None and processes_with("_codeteam_run") == []
+            got = await asyncio.gather(run_python(sb, "print(2)"), run_python(control, "print(2)"))
+            assert [r.stdout for r in got] == [b"2\n", b"2\n"]
+        assert control._pool is not None and await control._pool.ready() == 1
+        assert processes_with("_codeteam_run", control.slot_uids()) != []
+        assert sb._pool is None and processes_with("_codeteam_run", sb.slot_uids()) == []
     finally:
         await sb.aclose()
+        await control.aclose()
 
 
 async def test_idle_pooled_sandboxes_give_their_slots_to_calls(state_dir: Path) -> None:
@@ -312,7 +346,7 @@ async def test_an_interpreter_that_cannot_start_falls_back_without_a_retry_loop(
     pool = sandbox._pool
     assert pool is not None
     await pool.ready()
-    await asyncio.sleep(0.3)  # failed starts are discarded in the background
+    await pool.settled()  # failed starts are discarded in the background
     second = await call()
     assert ending(second) == ending(first)
     assert (pool.hits, pool.idle) == (0, 0) and processes_with("_codeteam_run") == []
@@ -327,11 +361,18 @@ async def test_a_burst_of_calls_beyond_the_slots_all_complete(sandbox: Sandbox) 
 
 
 async def test_no_refill_starts_while_a_pooled_call_runs(sandbox: Sandbox) -> None:
+    """The call's program is running (its ``sleep`` is up), so any refill would have been
+    started by now; the call ends when that ``sleep`` is killed."""
     pool = await warm_pool(sandbox)
-    call = asyncio.ensure_future(pooled(sandbox, "import time; time.sleep(0.4); print('done')"))
-    await asyncio.sleep(0.2)
+    token = "305.25"
+    code = f"import subprocess\nprint(subprocess.run(['sleep', '{token}']).returncode)"
+    call = asyncio.ensure_future(pooled(sandbox, code))
+    sleeper = await wait_for_process(token)
     assert not call.done() and pool.idle == 1, "a refill would slow the running call"
-    assert (await call).stdout == b"done\n"
+    runners = [p for p in processes_with("_codeteam_run") if command(p)[0] == PYTHON]
+    assert len(runners) == 2  # the call's runner and the idle one: none starting
+    os.kill(sleeper, signal.SIGKILL)
+    assert (await call).stdout == b"-9\n"
     assert await warm_pool(sandbox) is pool and pool.idle == 2  # refilled afterwards
 
 
@@ -358,3 +399,44 @@ async def test_a_pooled_call_runs_inside_its_slot_s_memory_cgroup(sandbox: Sandb
         pytest.skip(f"no memory cgroups for calls here: {sandbox.memory_cgroups}")
     r = await pooled(sandbox, "import os\nprint(open('/proc/self/cgroup').read())")
     assert r.exit_code == 0 and "codeteam-" in r.stdout.decode(), r
+
+
+async def test_an_idle_pooled_sandbox_killed_from_outside_is_replaced_at_once(
+    sandbox: Sandbox,
+) -> None:
+    pool = await warm_pool(sandbox)
+    victim = pool._idle[0]
+    assert kill_slot(sandbox, victim.tree.slot)
+    end = time.monotonic() + 30
+    while victim in pool._idle or pool.idle < 2:  # the pool hears of it without a call
+        assert time.monotonic() < end, "the dead sandbox was never replaced"
+        await asyncio.sleep(0.02)
+    hits = pool.hits
+    r = await pooled(sandbox, "print('after')")
+    assert (r.stdout, r.limit, pool.hits) == (b"after\n", None, hits + 1)
+
+
+async def test_a_pooled_sandbox_that_dies_as_its_call_arrives_hands_it_to_a_fresh_one(
+    sandbox: Sandbox,
+) -> None:
+    """Killed and taken with no await in between (the pool cannot have heard of the death
+    yet): the runner never confirmed receipt, so the call runs again, in a fresh sandbox."""
+    pool = await warm_pool(sandbox)
+    hits, misses = pool.hits, pool.misses
+    assert kill_slot(sandbox, pool._idle[0].tree.slot)
+    r = await run_python(sandbox, "print('ran once')")
+    assert (r.exit_code, r.signal, r.limit, r.stdout) == (0, None, None, b"ran once\n"), r
+    assert (pool.hits, pool.misses) == (hits, misses + 1)
+    assert await warm_pool(sandbox) is pool
+
+
+async def test_every_pooled_sandbox_killed_then_five_calls_all_run_normally(
+    sandbox: Sandbox,
+) -> None:
+    pool = await warm_pool(sandbox)
+    for entry in list(pool._idle):
+        assert kill_slot(sandbox, entry.tree.slot)
+    for i in range(5):
+        r = await run_python(sandbox, f"print({i})")
+        assert (r.exit_code, r.signal, r.limit, r.stdout) == (0, None, None, f"{i}\n".encode())
+    assert await warm_pool(sandbox) is pool
