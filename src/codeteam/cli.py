@@ -58,6 +58,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--runtime", help="sandbox runtime prefix (default /opt/codeteam/runtime)")
     p.add_argument("--pool-size", type=int, help="pre-started Python sandboxes (0 disables)")
     p.add_argument(
+        "--snapshot-cap",
+        type=int,
+        help="largest read-only copy made of a project the sandbox's user cannot read, bytes"
+        " (default 256 MiB)",
+    )
+    p.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         default=None,

@@ -107,6 +107,14 @@ class Sandbox:
         uid = self._lease.uids[slot]
         return uid, uid, True
 
+    def code_identity(self) -> tuple[int, frozenset[int]]:
+        """Who sandboxed code runs as on the host (uid, groups), to tell whether it can
+        read a host path: every slot uid is an equal stranger to the host's files."""
+        if not self._root:
+            return os.getuid(), frozenset([os.getgid(), *os.getgroups()])
+        uid, gid, _ = self._identity("run", 0)
+        return uid, frozenset([gid])
+
     def slot_uids(self) -> list[int]:
         """The host uids this server runs code as, slot by slot (leased on first use)."""
         return [self._identity("run", slot)[0] for slot in range(self._settings.max_concurrency)]
