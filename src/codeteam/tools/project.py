@@ -24,6 +24,7 @@ class Project:
     language: str
     toolchain: Toolchain
     target: Confined
+    home: Path  # the project directory the toolchain works in (its markers' directory)
     display: str
     run: Any  # the services' SandboxRunner (a toolchains.base.Run)
     snapshot: str | None = None  # set by :func:`sandbox_view` when it made a copy
@@ -54,19 +55,26 @@ def run_timeout(ctx: ToolContext, timeout_s: float | None) -> float:
 
 def resolve_project(ctx: ToolContext, path: str, language: str | None) -> Project:
     """Confine ``path`` to the roots and pick its toolchain (detected unless given)."""
+    from codeteam.toolchains.common import project_dir
+
     settings = ctx.settings
     target = confine(settings.roots, path)
     services = ctx.services
-    if language is None:
-        language = services.toolchains.for_path(target.root, target.path)
+    try:
         if language is None:
-            raise ToolError(f"cannot tell the language of {path!r}; pass language")
+            language = services.toolchains.for_path(target.root, target.path)
+            if language is None:
+                raise ToolError(f"cannot tell the language of {path!r}; pass language")
+        toolchain = services.toolchain(language)
+        home = project_dir(target.root, target.path, toolchain.project_markers)
+    except PermissionError as exc:
+        folder = target.path if target.path.is_dir() else target.path.parent
+        raise ToolError(
+            f"{folder} cannot be read by the server ({exc.strerror}: {exc.filename}), so "
+            f"neither can the sandbox: run chmod -R o+rX {folder}"
+        ) from None
     return Project(
-        language,
-        services.toolchain(language),
-        target,
-        display(target, settings.roots),
-        services.runner(),
+        language, toolchain, target, home, display(target, settings.roots), services.runner()
     )
 
 
@@ -81,11 +89,9 @@ async def sandbox_view(ctx: ToolContext, project: Project) -> AsyncIterator[tupl
     import shutil
     import threading
 
-    from codeteam.toolchains.common import project_dir
     from codeteam.tools import snapshot
 
-    root, target = project.target.root, project.target.path
-    proj = project_dir(root, target, project.toolchain.project_markers)
+    root, target, proj = project.target.root, project.target.path, project.home
     uid, gids = ctx.services.sandbox.code_identity()
     reader = snapshot.Reader(uid, gids)
     blocked = snapshot.blocking(proj, target, reader)

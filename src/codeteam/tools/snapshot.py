@@ -130,9 +130,9 @@ class _Copier:
                     self._dir(fd, path, dest / name)
                 elif stat.S_ISREG(st.st_mode):
                     self._file(fd, path, dest / name)
-            except PermissionError:
-                if path in self.keep:
-                    raise
+            except PermissionError as exc:
+                if path in self.keep:  # on the way to the target: the copy would be useless
+                    raise PermissionError(exc.errno, exc.strerror, str(path)) from None
                 continue  # the server cannot read it either: neither could the code
         dest.chmod(0o755)
 
@@ -210,8 +210,8 @@ def take(
     except OSError as exc:
         shutil.rmtree(base, ignore_errors=True)
         raise SnapshotError(
-            f"{reason}, nor copied by the server ({exc.strerror or exc}): "
-            f"run chmod -R o+rX {project}"
+            f"{reason}, nor copied by the server ({exc.strerror or exc}: "
+            f"{exc.filename or project}): run chmod -R o+rX {project}"
         ) from None
     except BaseException:
         shutil.rmtree(base, ignore_errors=True)
