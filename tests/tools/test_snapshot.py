@@ -5,6 +5,7 @@ cap, a one-line error with the fix. Real tools, real sandbox."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -234,3 +235,28 @@ async def test_over_the_cap_is_one_line_naming_the_directory_and_the_fix(
     ):
         assert part in message, message
     assert list(temp_dir.iterdir()) == []
+
+
+def test_the_copy_is_hidden_from_the_machine_s_other_users(
+    private_root: Path, temp_dir: Path
+) -> None:
+    """What the 0700 directory hid from other users stays hidden while the copy exists:
+    only the server may enter the directory that holds it (the sandbox gets it bound)."""
+    import threading
+
+    from codeteam.tools import snapshot
+
+    fill(private_root, PY_FILES)
+    stranger = snapshot.Reader(65534, frozenset([65534]))
+    blocked = snapshot.blocking(private_root, private_root, stranger)
+    assert blocked == private_root
+    snap = snapshot.take(private_root, private_root, blocked, stranger, 1 << 20, threading.Event())
+    try:
+        holder = snap.path.parent
+        assert holder.parent == temp_dir and holder.stat().st_mode & 0o777 == 0o700
+        assert holder.stat().st_uid == os.geteuid()
+        copied = sorted(p.relative_to(snap.path).as_posix() for p in snap.path.rglob("*"))
+        assert copied == ["privmod.py", "pyproject.toml", "tests", "tests/test_privmod.py"]
+        assert snap.files == 3
+    finally:
+        shutil.rmtree(snap.path.parent)

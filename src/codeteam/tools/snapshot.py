@@ -13,8 +13,11 @@ else is left out, names included, so a file kept private inside the project (a 0
 secret) stays as unreadable as it was. Also left out: version control (``.git`` ...),
 virtualenvs (any directory with a ``pyvenv.cfg``), caches (``__pycache__``,
 ``.mypy_cache`` ..., any directory tagged with a ``CACHEDIR.TAG``) and ``node_modules``.
-Copied files are world-readable (executable if they were), directories 0755; the copy is
-bound read-only like the project itself, and removed after the call.
+Copied files are world-readable (executable if they were), directories 0755, all inside a
+directory only the server may enter: the sandbox gets the copy through its bind (as it gets
+a project under ``/root``), and no other user of the machine sees what the closed
+directory hid from them. The copy is bound read-only like the project, and removed after
+the call.
 """
 
 from __future__ import annotations
@@ -189,8 +192,7 @@ def take(
     read what it must copy."""
     end = target if target.is_dir() else target.parent
     keep = frozenset([end, *(p for p in end.parents if p.is_relative_to(project))])
-    base = Path(tempfile.mkdtemp(prefix="codeteam-snapshot-"))
-    base.chmod(0o755)
+    base = Path(tempfile.mkdtemp(prefix="codeteam-snapshot-"))  # 0700: the server's only
     copier = _Copier(reader, cap, keep, stop)
     dest = base / "project"
     reason = f"{blocked} cannot be read by the sandbox's user ({why(blocked)})"
