@@ -5,9 +5,11 @@ cap, a one-line error with the fix. Real tools, real sandbox."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -235,6 +237,31 @@ async def test_over_the_cap_is_one_line_naming_the_directory_and_the_fix(
     ):
         assert part in message, message
     assert list(temp_dir.iterdir()) == []
+
+
+async def test_a_call_cancelled_while_on_a_snapshot_leaves_none_behind(
+    tools: Any, private_root: Path, temp_dir: Path
+) -> None:
+    """Cancelled as soon as its snapshot exists: while it is still being copied (64 MiB),
+    or once the tests run on it; either way nothing is left."""
+    fill(private_root, PY_FILES)
+    (private_root / "big.bin").write_bytes(bytes(64 << 20))
+    (private_root / "big.bin").chmod(0o644)
+    task = asyncio.ensure_future(call(tools, "run_tests", path="."))
+
+    def snapshots() -> list[Path]:
+        return list(temp_dir.glob("codeteam-snapshot-*"))
+
+    end = time.monotonic() + 60
+    while not snapshots():
+        assert time.monotonic() < end and not task.done(), "no snapshot was made"
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    while snapshots():  # a copy stopped mid-way removes itself from its own thread
+        assert time.monotonic() < end, f"left behind: {snapshots()}"
+        await asyncio.sleep(0.02)
 
 
 def test_the_copy_is_hidden_from_the_machine_s_other_users(
