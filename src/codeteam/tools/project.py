@@ -86,7 +86,6 @@ async def sandbox_view(ctx: ToolContext, project: Project) -> AsyncIterator[tupl
     :mod:`codeteam.tools.snapshot`). Raises a one-line :class:`ToolError` when the copy
     would be over ``--snapshot-cap`` or the server cannot read the project either."""
     import asyncio
-    import shutil
     import threading
 
     from codeteam.tools import snapshot
@@ -119,14 +118,20 @@ async def sandbox_view(ctx: ToolContext, project: Project) -> AsyncIterator[tupl
         )
         yield snap.path, snap.path / target.relative_to(proj)
     finally:
-        shutil.rmtree(snap.path.parent, ignore_errors=True)
+        await asyncio.shield(_remove(snap.path.parent))  # done even if cancelled again
+
+
+def _remove(path: Path) -> Any:
+    """Remove a snapshot in a thread (a large one takes seconds): never on the event loop."""
+    import asyncio
+    import shutil
+
+    return asyncio.get_running_loop().run_in_executor(None, shutil.rmtree, path, True)
 
 
 def _discard(copying: Any) -> None:
-    import shutil
-
     if not copying.cancelled() and copying.exception() is None:
-        shutil.rmtree(copying.result().path.parent, ignore_errors=True)
+        _remove(copying.result().path.parent)
 
 
 @contextmanager
