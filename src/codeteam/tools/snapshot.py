@@ -30,6 +30,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from codeteam.sandbox.prepare import permitted
+
 SKIPPED = frozenset(
     {
         ".git",
@@ -46,7 +48,7 @@ SKIPPED = frozenset(
         "node_modules",
     }
 )
-_READ, _SEARCH = 4, 1  # permission bits, in the "other" position
+_READ, _SEARCH = 4, 1  # as :func:`permitted` reports them
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,7 @@ class Reader:
 
     def may(self, st: os.stat_result, want: int) -> bool:
         """Whether this reader has every ``want`` bit (``_READ``, ``_SEARCH``) on ``st``."""
-        if st.st_uid == self.uid:
-            bits = (st.st_mode >> 6) & 7
-        elif st.st_gid in self.gids:
-            bits = (st.st_mode >> 3) & 7
-        else:
-            bits = st.st_mode & 7
-        return bits & want == want
+        return permitted(st, self.uid, self.gids) & want == want
 
 
 class SnapshotError(Exception):
