@@ -106,6 +106,13 @@ def snapshot_said(out: Any, private_root: Path, temp_dir: Path) -> None:
     assert list(temp_dir.iterdir()) == []
 
 
+def all_passed(out: Any, count: int, private_root: Path, temp_dir: Path) -> None:
+    s = out.structured
+    assert (s["status"], s["passed"], s["failed"], s["errors"]) == ("ok", count, 0, 0), out.text
+    assert "bwrap" not in out.text and "Can't chdir" not in out.text
+    snapshot_said(out, private_root, temp_dir)
+
+
 async def test_python_tests_run_on_a_snapshot_of_a_0700_project(
     tools: Any, private_root: Path, temp_dir: Path
 ) -> None:
@@ -120,20 +127,14 @@ async def test_python_tests_run_on_a_snapshot_of_a_0700_project(
             "tests/test_privmod.py::test_vcs_virtualenvs_and_caches_are_left_out",
         ],
     )
-    s = out.structured
-    assert (s["status"], s["passed"], s["failed"], s["errors"]) == ("ok", 3, 0, 0), out.text
-    assert "bwrap" not in out.text and "Can't chdir" not in out.text
-    snapshot_said(out, private_root, temp_dir)
+    all_passed(out, 3, private_root, temp_dir)
 
 
 async def test_go_tests_run_on_a_snapshot_of_a_0700_project(
     tools: Any, private_root: Path, temp_dir: Path
 ) -> None:
     fill(private_root, GO_FILES)
-    out = await call(tools, "run_tests", path=".")
-    s = out.structured
-    assert (s["status"], s["passed"], s["failed"]) == ("ok", 1, 0), out.text
-    snapshot_said(out, private_root, temp_dir)
+    all_passed(await call(tools, "run_tests", path="."), 1, private_root, temp_dir)
 
 
 async def test_review_of_a_0700_project_reports_its_findings_at_their_real_paths(
