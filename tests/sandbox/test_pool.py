@@ -15,7 +15,6 @@ import pytest
 
 from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec, procs
 from codeteam.sandbox.pool import Pool
-from codeteam.sandbox.uids import SEARCH_SPAN
 from tests.sandbox.conftest import PY, UID_BASE, make_settings, require_bwrap, zombie_children
 
 RUNTIME_PY = "/opt/codeteam/runtime/bin/python"
@@ -96,10 +95,10 @@ def command(pid: int) -> list[str]:
         return f.read().decode(errors="replace").split("\0")
 
 
-def processes_with(
-    marker: str, uids: range | list[int] = range(BASE, BASE + SEARCH_SPAN)
-) -> list[int]:
-    """Processes of our sandbox uids (or of ``uids``) whose command line holds ``marker``."""
+def processes_with(marker: str, sb: Sandbox | list[int]) -> list[int]:
+    """Processes of ``sb``'s slot uids (or of these uids) whose command line holds
+    ``marker``: other test runs on the machine may use uids of the same range."""
+    uids = set(sb if isinstance(sb, list) else sb.slot_uids())
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -114,14 +113,20 @@ def processes_with(
     return found
 
 
-async def wait_for_process(marker: str, deadline_s: float = 30.0) -> int:
-    """The first process of our sandbox uids whose command line holds ``marker``."""
+async def wait_for_sleep(token: str, sb: Sandbox, deadline_s: float = 30.0) -> int:
+    """The ``sleep TOKEN`` a call of ``sb`` started (the event that says it is running)."""
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
-        if found := processes_with(marker):
-            return found[0]
+        for pid in processes_with(token, sb):
+            if command(pid)[:2] == ["sleep", token]:
+                return pid
         await asyncio.sleep(0.02)
-    raise AssertionError(f"no process with {marker!r} within {deadline_s} s")
+    raise AssertionError(f"no sleep {token} within {deadline_s} s")
+
+
+def sleeping(token: str) -> str:
+    """A program that sleeps until its ``sleep TOKEN`` is killed, then prints its status."""
+    return f"import subprocess\nprint(subprocess.run(['sleep', '{token}']).returncode)"
 
 
 def kill_slot(sb: Sandbox, slot: int) -> list[int]:
@@ -217,7 +222,7 @@ async def test_a_timeout_kills_the_pooled_tree(sandbox: Sandbox) -> None:
     r = await pooled(sandbox, code, timeout_s=1.0)
     assert time.monotonic() - start < 5
     assert (r.timed_out, r.limit, r.exit_code, r.signal) == (True, "wall_clock", None, 9)
-    assert not alive(ns_pid) and processes_with("301.5") == []
+    assert not alive(ns_pid) and processes_with("301.5", sandbox) == []
 
 
 async def test_the_wall_clock_counts_from_dispatch_not_from_the_pool_start(
@@ -236,14 +241,14 @@ async def test_cancelling_a_pooled_call_kills_its_tree_and_reraises(sandbox: San
     code = "import subprocess, time\nsubprocess.Popen(['sleep', '302.5'])\ntime.sleep(300)"
     task = asyncio.ensure_future(run_python(sandbox, code, timeout_s=60))
     for _ in range(100):
-        if processes_with("302.5"):
+        if processes_with("302.5", sandbox):
             break
         await asyncio.sleep(0.02)
-    assert processes_with("302.5") and pool.idle == 1  # a pooled sandbox took the call
+    assert processes_with("302.5", sandbox) and pool.idle == 1  # a pooled sandbox took the call
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not alive(ns_pid) and processes_with("302.5") == []
+    assert not alive(ns_pid) and processes_with("302.5", sandbox) == []
     assert (await pooled(sandbox, "print(1)")).stdout == b"1\n"
 
 
@@ -270,7 +275,7 @@ async def test_nothing_starts_before_the_first_call(state_dir: Path) -> None:
         # The sandbox has started, probed and served a run of its own: a pool started with
         # the sandbox, or by its first use, would exist by now.
         assert (await fresh(sb, "print('not pooled')")).stdout == b"not pooled\n"
-        assert sb._pool is None and processes_with("_codeteam_run") == []
+        assert sb._pool is None and processes_with("_codeteam_run", sb) == []
         r = await run_python(sb, "print('first')")
         assert r.stdout == b"first\n"
         assert sb._pool is not None and sb._pool.misses == 1  # the first call cannot wait
@@ -289,8 +294,8 @@ async def test_pool_size_zero_disables_the_pool(state_dir: Path) -> None:
             got = await asyncio.gather(run_python(sb, "print(2)"), run_python(control, "print(2)"))
             assert [r.stdout for r in got] == [b"2\n", b"2\n"]
         assert control._pool is not None and await control._pool.ready() == 1
-        assert processes_with("_codeteam_run", control.slot_uids()) != []
-        assert sb._pool is None and processes_with("_codeteam_run", sb.slot_uids()) == []
+        assert processes_with("_codeteam_run", control) != []
+        assert sb._pool is None and processes_with("_codeteam_run", sb) == []
     finally:
         await sb.aclose()
         await control.aclose()
@@ -301,11 +306,15 @@ async def test_idle_pooled_sandboxes_give_their_slots_to_calls(state_dir: Path) 
     try:
         pool = await warm_pool(sb)
         assert pool.idle == 2  # two of the three slots held by idle sandboxes
-        spec = SandboxSpec(argv=[PYTHON, "-c", "import time; time.sleep(0.6); print('ok')"])
-        start = time.monotonic()
-        results = await asyncio.gather(*(sb.run(spec) for _ in range(3)))
-        assert [r.stdout for r in results] == [b"ok\n"] * 3
-        assert time.monotonic() - start < 1.1  # all three ran at once, none queued
+        tokens = [f"309.{i}5" for i in range(3)]
+        specs = [SandboxSpec(argv=[PYTHON, "-c", sleeping(t)]) for t in tokens]
+        calls = asyncio.gather(*(sb.run(spec) for spec in specs))
+        # All three are running at once (none queued behind another): each one's sleep is
+        # up while the others' still are; a queued one would never start, and time out.
+        sleepers = [await wait_for_sleep(t, sb) for t in tokens]
+        for pid in sleepers:
+            os.kill(pid, signal.SIGKILL)
+        assert [r.stdout for r in await calls] == [b"-9\n"] * 3
     finally:
         await sb.aclose()
 
@@ -327,9 +336,10 @@ async def test_a_call_with_other_limits_does_not_use_a_mismatched_sandbox(
 
 async def test_aclose_leaves_no_process_and_no_zombie(sandbox: Sandbox) -> None:
     await warm_pool(sandbox)
-    assert processes_with("_codeteam_run") != []
+    uids = sandbox.slot_uids()
+    assert processes_with("_codeteam_run", sandbox) != []
     await sandbox.aclose()
-    assert processes_with("_codeteam_run") == []
+    assert processes_with("_codeteam_run", uids) == []
     assert zombie_children() == []
 
 
@@ -349,7 +359,7 @@ async def test_an_interpreter_that_cannot_start_falls_back_without_a_retry_loop(
     await pool.settled()  # failed starts are discarded in the background
     second = await call()
     assert ending(second) == ending(first)
-    assert (pool.hits, pool.idle) == (0, 0) and processes_with("_codeteam_run") == []
+    assert (pool.hits, pool.idle) == (0, 0) and processes_with("_codeteam_run", sandbox) == []
 
 
 async def test_a_burst_of_calls_beyond_the_slots_all_complete(sandbox: Sandbox) -> None:
@@ -365,11 +375,10 @@ async def test_no_refill_starts_while_a_pooled_call_runs(sandbox: Sandbox) -> No
     started by now; the call ends when that ``sleep`` is killed."""
     pool = await warm_pool(sandbox)
     token = "305.25"
-    code = f"import subprocess\nprint(subprocess.run(['sleep', '{token}']).returncode)"
-    call = asyncio.ensure_future(pooled(sandbox, code))
-    sleeper = await wait_for_process(token)
+    call = asyncio.ensure_future(pooled(sandbox, sleeping(token)))
+    sleeper = await wait_for_sleep(token, sandbox)
     assert not call.done() and pool.idle == 1, "a refill would slow the running call"
-    runners = [p for p in processes_with("_codeteam_run") if command(p)[0] == PYTHON]
+    runners = [p for p in processes_with("_codeteam_run", sandbox) if command(p)[0] == PYTHON]
     assert len(runners) == 2  # the call's runner and the idle one: none starting
     os.kill(sleeper, signal.SIGKILL)
     assert (await call).stdout == b"-9\n"
@@ -389,7 +398,9 @@ async def test_a_daemon_of_a_pooled_call_is_gone_when_the_result_arrives(
     )
     r = await pooled(sandbox, code)
     assert r.stdout == b"spawned\n", r
-    assert processes_with(token) == []  # at once: the uid sweep after the result is a backstop
+    assert (
+        processes_with(token, sandbox) == []
+    )  # at once: the uid sweep after the result is a backstop
 
 
 async def test_a_pooled_call_runs_inside_its_slot_s_memory_cgroup(sandbox: Sandbox) -> None:
