@@ -118,6 +118,12 @@ def _serve_parser(
         help="persistent caches, e.g. Go's build cache (default /var/tmp/codeteam as root)",
     )
     p.add_argument(
+        "--snapshot-cap",
+        type=int,
+        help="largest read-only copy made of a project the sandbox's user cannot read, bytes"
+        " (default 256 MiB)",
+    )
+    p.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         default=None,

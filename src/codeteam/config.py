@@ -72,6 +72,7 @@ class Settings:
     sandbox_uid_base: int = 61000
     state_dir: Path = field(default_factory=lambda: default_state_dir())
     pool_size: int = 3
+    snapshot_cap: int = 256 * MiB
 
     def __post_init__(self) -> None:
         for root in self.roots:
@@ -87,6 +88,8 @@ class Settings:
             raise ConfigError("--timeout must not exceed --max-timeout")
         if self.max_concurrency < 1:
             raise ConfigError("--max-concurrency must be at least 1")
+        if self.snapshot_cap < 0:
+            raise ConfigError("--snapshot-cap must be a size in bytes, 0 or more")
 
 
 _ENV_PREFIX = "CODETEAM_"

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec
+from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec, procs
 from codeteam.sandbox.pool import Pool
-from codeteam.sandbox.uids import SEARCH_SPAN
 from tests.sandbox.conftest import PY, UID_BASE, make_settings, require_bwrap, zombie_children
 
 RUNTIME_PY = "/opt/codeteam/runtime/bin/python"
@@ -82,6 +82,14 @@ def ending(r: SandboxResult) -> tuple[object, ...]:
     return (r.exit_code, r.signal, r.stdout, r.stderr, r.limit, r.timed_out, r.truncated)
 
 
+def age_s(pid: int) -> float:
+    """How long ago ``pid`` started, by the kernel's clock."""
+    with open(f"/proc/{pid}/stat") as f:
+        started = int(f.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) - started
+
+
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -90,13 +98,20 @@ def alive(pid: int) -> bool:
         return False
 
 
-def processes_with(marker: str) -> list[int]:
-    """Our sandbox uids' processes whose command line holds ``marker``."""
+def command(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().decode(errors="replace").split("\0")
+
+
+def processes_with(marker: str, sb: Sandbox | list[int]) -> list[int]:
+    """Processes of ``sb``'s slot uids (or of these uids) whose command line holds
+    ``marker``: other test runs on the machine may use uids of the same range."""
+    uids = set(sb if isinstance(sb, list) else sb.slot_uids())
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if not BASE <= os.stat(f"/proc/{entry}").st_uid < BASE + SEARCH_SPAN:
+                if os.stat(f"/proc/{entry}").st_uid not in uids:
                     continue
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
                     if marker.encode() in f.read():
@@ -104,6 +119,30 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+async def wait_for_sleep(token: str, sb: Sandbox, deadline_s: float = 30.0) -> int:
+    """The ``sleep TOKEN`` a call of ``sb`` started (the event that says it is running)."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        for pid in processes_with(token, sb):
+            if command(pid)[:2] == ["sleep", token]:
+                return pid
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no sleep {token} within {deadline_s} s")
+
+
+def sleeping(token: str) -> str:
+    """A program that sleeps until its ``sleep TOKEN`` is killed, then prints its status."""
+    return f"import subprocess\nprint(subprocess.run(['sleep', '{token}']).returncode)"
+
+
+def kill_slot(sb: Sandbox, slot: int) -> list[int]:
+    """SIGKILL every process of a slot's uid, as an operator's ``kill -9`` would."""
+    pids = procs.pids_of_uid(sb.slot_uids()[slot])
+    for pid in pids:
+        procs.kill(pid)
+    return pids
 
 
 FIDELITY = {
@@ -191,14 +230,17 @@ async def test_a_timeout_kills_the_pooled_tree(sandbox: Sandbox) -> None:
     r = await pooled(sandbox, code, timeout_s=1.0)
     assert time.monotonic() - start < 5
     assert (r.timed_out, r.limit, r.exit_code, r.signal) == (True, "wall_clock", None, 9)
-    assert not alive(ns_pid) and processes_with("301.5") == []
+    assert not alive(ns_pid) and processes_with("301.5", sandbox) == []
 
 
 async def test_the_wall_clock_counts_from_dispatch_not_from_the_pool_start(
     sandbox: Sandbox,
 ) -> None:
-    await warm_pool(sandbox)
-    await asyncio.sleep(1.2)  # the pooled sandboxes are older than the timeout
+    pool = await warm_pool(sandbox)
+    ns_pid = pool._idle[0].tree.prepared.ns_pid()  # the sandbox the call will get
+    assert ns_pid is not None
+    while age_s(ns_pid) <= 1.2:  # until it is older than the call's whole timeout
+        await asyncio.sleep(0.05)
     r = await pooled(sandbox, "import time; time.sleep(0.3); print('done')", timeout_s=1.0)
     assert (r.stdout, r.timed_out, r.exit_code) == (b"done\n", False, 0)
 
@@ -210,14 +252,14 @@ async def test_cancelling_a_pooled_call_kills_its_tree_and_reraises(sandbox: San
     code = "import subprocess, time\nsubprocess.Popen(['sleep', '302.5'])\ntime.sleep(300)"
     task = asyncio.ensure_future(run_python(sandbox, code, timeout_s=60))
     for _ in range(100):
-        if processes_with("302.5"):
+        if processes_with("302.5", sandbox):
             break
         await asyncio.sleep(0.02)
-    assert processes_with("302.5") and pool.hits == 1
+    assert processes_with("302.5", sandbox) and pool.idle == 1  # a pooled sandbox took the call
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not alive(ns_pid) and processes_with("302.5") == []
+    assert not alive(ns_pid) and processes_with("302.5", sandbox) == []
     assert (await pooled(sandbox, "print(1)")).stdout == b"1\n"
 
 
@@ -241,8 +283,10 @@ async def test_the_pool_refills_in_the_background(sandbox: Sandbox) -> None:
 async def test_nothing_starts_before_the_first_call(state_dir: Path) -> None:
     sb = await pooled_sandbox(state_dir)
     try:
-        await asyncio.sleep(0.2)
-        assert sb._pool is None and processes_with("_codeteam_run") == []
+        # The sandbox has started, probed and served a run of its own: a pool started with
+        # the sandbox, or by its first use, would exist by now.
+        assert (await fresh(sb, "print('not pooled')")).stdout == b"not pooled\n"
+        assert sb._pool is None and processes_with("_codeteam_run", sb) == []
         r = await run_python(sb, "print('first')")
         assert r.stdout == b"first\n"
         assert sb._pool is not None and sb._pool.misses == 1  # the first call cannot wait
@@ -252,14 +296,20 @@ async def test_nothing_starts_before_the_first_call(state_dir: Path) -> None:
 
 
 async def test_pool_size_zero_disables_the_pool(state_dir: Path) -> None:
+    """Beside it, the same calls on a sandbox with a pool of one: once that pool's sandbox
+    is up, a pool of the first would be too."""
     sb = await pooled_sandbox(state_dir, pool_size=0)
+    control = await pooled_sandbox(state_dir, pool_size=1)  # leases other uids than sb's
     try:
         for _ in range(2):
-            assert (await run_python(sb, "print(2)")).stdout == b"2\n"
-        await asyncio.sleep(0.2)
-        assert sb._pool is None and processes_with("_codeteam_run") == []
+            got = await asyncio.gather(run_python(sb, "print(2)"), run_python(control, "print(2)"))
+            assert [r.stdout for r in got] == [b"2\n", b"2\n"]
+        assert control._pool is not None and await control._pool.ready() == 1
+        assert processes_with("_codeteam_run", control) != []
+        assert sb._pool is None and processes_with("_codeteam_run", sb) == []
     finally:
         await sb.aclose()
+        await control.aclose()
 
 
 async def test_idle_pooled_sandboxes_give_their_slots_to_calls(state_dir: Path) -> None:
@@ -267,11 +317,15 @@ async def test_idle_pooled_sandboxes_give_their_slots_to_calls(state_dir: Path) 
     try:
         pool = await warm_pool(sb)
         assert pool.idle == 2  # two of the three slots held by idle sandboxes
-        spec = SandboxSpec(argv=[PYTHON, "-c", "import time; time.sleep(0.6); print('ok')"])
-        start = time.monotonic()
-        results = await asyncio.gather(*(sb.run(spec) for _ in range(3)))
-        assert [r.stdout for r in results] == [b"ok\n"] * 3
-        assert time.monotonic() - start < 1.1  # all three ran at once, none queued
+        tokens = [f"309.{i}5" for i in range(3)]
+        specs = [SandboxSpec(argv=[PYTHON, "-c", sleeping(t)]) for t in tokens]
+        calls = asyncio.gather(*(sb.run(spec) for spec in specs))
+        # All three are running at once (none queued behind another): each one's sleep is
+        # up while the others' still are; a queued one would never start, and time out.
+        sleepers = [await wait_for_sleep(t, sb) for t in tokens]
+        for pid in sleepers:
+            os.kill(pid, signal.SIGKILL)
+        assert [r.stdout for r in await calls] == [b"-9\n"] * 3
     finally:
         await sb.aclose()
 
@@ -293,9 +347,10 @@ async def test_a_call_with_other_limits_does_not_use_a_mismatched_sandbox(
 
 async def test_aclose_leaves_no_process_and_no_zombie(sandbox: Sandbox) -> None:
     await warm_pool(sandbox)
-    assert processes_with("_codeteam_run") != []
+    uids = sandbox.slot_uids()
+    assert processes_with("_codeteam_run", sandbox) != []
     await sandbox.aclose()
-    assert processes_with("_codeteam_run") == []
+    assert processes_with("_codeteam_run", uids) == []
     assert zombie_children() == []
 
 
@@ -312,10 +367,10 @@ async def test_an_interpreter_that_cannot_start_falls_back_without_a_retry_loop(
     pool = sandbox._pool
     assert pool is not None
     await pool.ready()
-    await asyncio.sleep(0.3)  # failed starts are discarded in the background
+    await pool.settled()  # failed starts are discarded in the background
     second = await call()
     assert ending(second) == ending(first)
-    assert (pool.hits, pool.idle) == (0, 0) and processes_with("_codeteam_run") == []
+    assert (pool.hits, pool.idle) == (0, 0) and processes_with("_codeteam_run", sandbox) == []
 
 
 async def test_a_burst_of_calls_beyond_the_slots_all_complete(sandbox: Sandbox) -> None:
@@ -327,11 +382,17 @@ async def test_a_burst_of_calls_beyond_the_slots_all_complete(sandbox: Sandbox) 
 
 
 async def test_no_refill_starts_while_a_pooled_call_runs(sandbox: Sandbox) -> None:
+    """The call's program is running (its ``sleep`` is up), so any refill would have been
+    started by now; the call ends when that ``sleep`` is killed."""
     pool = await warm_pool(sandbox)
-    call = asyncio.ensure_future(pooled(sandbox, "import time; time.sleep(0.4); print('done')"))
-    await asyncio.sleep(0.2)
+    token = "305.25"
+    call = asyncio.ensure_future(pooled(sandbox, sleeping(token)))
+    sleeper = await wait_for_sleep(token, sandbox)
     assert not call.done() and pool.idle == 1, "a refill would slow the running call"
-    assert (await call).stdout == b"done\n"
+    runners = [p for p in processes_with("_codeteam_run", sandbox) if command(p)[0] == PYTHON]
+    assert len(runners) == 2  # the call's runner and the idle one: none starting
+    os.kill(sleeper, signal.SIGKILL)
+    assert (await call).stdout == b"-9\n"
     assert await warm_pool(sandbox) is pool and pool.idle == 2  # refilled afterwards
 
 
@@ -348,7 +409,9 @@ async def test_a_daemon_of_a_pooled_call_is_gone_when_the_result_arrives(
     )
     r = await pooled(sandbox, code)
     assert r.stdout == b"spawned\n", r
-    assert processes_with(token) == []  # at once: the uid sweep after the result is a backstop
+    assert (
+        processes_with(token, sandbox) == []
+    )  # at once: the uid sweep after the result is a backstop
 
 
 async def test_a_pooled_call_runs_inside_its_slot_s_memory_cgroup(sandbox: Sandbox) -> None:
@@ -358,3 +421,44 @@ async def test_a_pooled_call_runs_inside_its_slot_s_memory_cgroup(sandbox: Sandb
         pytest.skip(f"no memory cgroups for calls here: {sandbox.memory_cgroups}")
     r = await pooled(sandbox, "import os\nprint(open('/proc/self/cgroup').read())")
     assert r.exit_code == 0 and "codeteam-" in r.stdout.decode(), r
+
+
+async def test_an_idle_pooled_sandbox_killed_from_outside_is_replaced_at_once(
+    sandbox: Sandbox,
+) -> None:
+    pool = await warm_pool(sandbox)
+    victim = pool._idle[0]
+    assert kill_slot(sandbox, victim.tree.slot)
+    end = time.monotonic() + 30
+    while victim in pool._idle or pool.idle < 2:  # the pool hears of it without a call
+        assert time.monotonic() < end, "the dead sandbox was never replaced"
+        await asyncio.sleep(0.02)
+    hits = pool.hits
+    r = await pooled(sandbox, "print('after')")
+    assert (r.stdout, r.limit, pool.hits) == (b"after\n", None, hits + 1)
+
+
+async def test_a_pooled_sandbox_that_dies_as_its_call_arrives_hands_it_to_a_fresh_one(
+    sandbox: Sandbox,
+) -> None:
+    """Killed and taken with no await in between (the pool cannot have heard of the death
+    yet): the runner never confirmed receipt, so the call runs again, in a fresh sandbox."""
+    pool = await warm_pool(sandbox)
+    hits, misses = pool.hits, pool.misses
+    assert kill_slot(sandbox, pool._idle[0].tree.slot)
+    r = await run_python(sandbox, "print('ran once')")
+    assert (r.exit_code, r.signal, r.limit, r.stdout) == (0, None, None, b"ran once\n"), r
+    assert (pool.hits, pool.misses) == (hits, misses + 1)
+    assert await warm_pool(sandbox) is pool
+
+
+async def test_every_pooled_sandbox_killed_then_five_calls_all_run_normally(
+    sandbox: Sandbox,
+) -> None:
+    pool = await warm_pool(sandbox)
+    for entry in list(pool._idle):
+        assert kill_slot(sandbox, entry.tree.slot)
+    for i in range(5):
+        r = await run_python(sandbox, f"print({i})")
+        assert (r.exit_code, r.signal, r.limit, r.stdout) == (0, None, None, f"{i}\n".encode())
+    assert await warm_pool(sandbox) is pool

@@ -55,6 +55,17 @@ class Tree:
     prepared: bwrap.Prepared | unsafe.UnsafePrepared
     supervisor: Supervisor
     on_spawn: Callable[[int], None]
+    cgroup_procs: Path | None = None  # the slot's memory cgroup, if it has one
+    oom_kills_before: int | None = None  # its OOM-kill count when the tree was made
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What is known of a tree once it is gone."""
+
+    cpu_s: float | None  # CPU time of its pid 1 and all it reaped
+    files: dict[str, bytes]  # the collected files
+    oom_killed: bool  # the kernel's OOM killer killed in its memory cgroup meanwhile
 
 
 class Sandbox:
@@ -95,6 +106,14 @@ class Sandbox:
             self._lease = UidLease(LOCK_DIR, base, self._settings.max_concurrency)
         uid = self._lease.uids[slot]
         return uid, uid, True
+
+    def code_identity(self) -> tuple[int, frozenset[int]]:
+        """Who sandboxed code runs as on the host (uid, groups), to tell whether it can
+        read a host path: every slot uid is an equal stranger to the host's files."""
+        if not self._root:
+            return os.getuid(), frozenset([os.getgid(), *os.getgroups()])
+        uid, gid, _ = self._identity("run", 0)
+        return uid, frozenset([gid])
 
     def slot_uids(self) -> list[int]:
         """The host uids this server runs code as, slot by slot (leased on first use)."""
@@ -231,12 +250,12 @@ class Sandbox:
         except CgroupError as exc:
             raise SandboxUnavailable(str(exc)) from None
         finally:
-            cpu_s, collected = await self._end_tree(tree, outcome)
-        return _result(outcome, cpu_s, spec, collected)
+            ended = await self._end_tree(tree, outcome)
+        return _result(outcome, ended, spec)
 
     def _new_tree(self, spec: SandboxSpec, slot: int, pass_fds: Sequence[int] = ()) -> Tree:
         """Prepare (not spawn) ``spec`` in ``slot``; ``pass_fds`` are handed to the tree."""
-        from codeteam.sandbox import bwrap, procs, unsafe
+        from codeteam.sandbox import bwrap, cgroup, procs, unsafe
         from codeteam.sandbox.cgroup import CgroupError, MemoryCgroups
         from codeteam.sandbox.runner import Supervisor
 
@@ -244,11 +263,12 @@ class Sandbox:
         uid, gid, switch = self._identity(spec.role, slot)
         prepared: bwrap.Prepared | unsafe.UnsafePrepared
         release = None
+        cgroup_procs = None
         if self._settings.unsafe_no_sandbox:
             assert not pass_fds, "the unsafe backend passes no extra descriptors"
             prepared = unsafe.prepare(spec, uid=uid, gid=gid, switch_user=switch)
         else:
-            cgroups, cgroup_procs = self.memory_cgroups, None
+            cgroups = self.memory_cgroups
             if isinstance(cgroups, MemoryCgroups):
                 try:
                     cgroup_procs = cgroups.procs(slot, spec.limits.call_memory_bytes)
@@ -284,13 +304,13 @@ class Sandbox:
             self._running[pid] = supervisor
             prepared.spawned()
 
-        return Tree(spec, slot, prepared, supervisor, on_spawn)
+        oom_before = None if cgroup_procs is None else cgroup.oom_kills(cgroup_procs)
+        return Tree(spec, slot, prepared, supervisor, on_spawn, cgroup_procs, oom_before)
 
-    async def _end_tree(
-        self, tree: Tree, outcome: Outcome | None
-    ) -> tuple[float | None, dict[str, bytes]]:
+    async def _end_tree(self, tree: Tree, outcome: Outcome | None) -> Ended:
         """After the launcher is gone: settle the namespace, collect, free host resources."""
         from codeteam.sandbox import procs
+        from codeteam.sandbox.cgroup import oom_kills
 
         supervisor, prepared = tree.supervisor, tree.prepared
         if supervisor.pid is not None:
@@ -301,7 +321,11 @@ class Sandbox:
         prepared.close()
         if ns_pid is None or outcome is None or outcome.killed_for is not None:
             procs.reap_stray_bwraps(set(self._running))  # killed: pid 1 may be orphaned
-        return cpu_s, collected
+        oom_killed = False
+        if tree.cgroup_procs is not None and tree.oom_kills_before is not None:
+            after = oom_kills(tree.cgroup_procs)
+            oom_killed = after is not None and after > tree.oom_kills_before
+        return Ended(cpu_s, collected, oom_killed)
 
     async def _ensure_probed(self) -> None:
         import asyncio
@@ -377,9 +401,7 @@ async def _settle_namespace(ns_pid: int | None) -> float | None:
     return reaped.cpu_s if reaped else None
 
 
-def _result(
-    outcome: Outcome | None, cpu_s: float | None, spec: SandboxSpec, files: dict[str, bytes]
-) -> SandboxResult:
+def _result(outcome: Outcome | None, ended: Ended, spec: SandboxSpec) -> SandboxResult:
     import signal
 
     from codeteam.sandbox.limits import classify
@@ -392,7 +414,9 @@ def _result(
         exit_code, signum = None, -rc
     elif rc > 128 and (rc - 128) in signal.valid_signals():
         exit_code, signum = None, rc - 128  # bubblewrap reports a signal death as 128 + n
-    limit = outcome.killed_for or classify(signum, exit_code, outcome.stderr, cpu_s, spec.limits)
+    limit = outcome.killed_for or classify(
+        signum, exit_code, outcome.stderr, ended.cpu_s, spec.limits, ended.oom_killed
+    )
     return SandboxResult(
         exit_code=exit_code,
         signal=signum,
@@ -402,7 +426,7 @@ def _result(
         timed_out=outcome.timed_out,
         limit=limit,
         duration_ms=outcome.duration_ms,
-        files=files,
+        files=ended.files,
     )
 
 

@@ -141,6 +141,27 @@ class MemoryCgroups:
                 _remove(entry, tries=1)
 
 
+def oom_kills(procs: Path) -> int | None:
+    """How many processes the kernel's OOM killer has killed in the cgroup of ``procs``
+    so far (v2 ``memory.events``, v1 ``memory.oom_control``); None when it does not say.
+
+    Read before and after a call: a rise is the proof that the call's memory cap fired,
+    rather than a guess from a SIGKILL that anyone could have sent.
+    """
+    for name in ("memory.events", "memory.oom_control"):
+        try:
+            text = (procs.parent / name).read_text()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                return int(value)
+    return None
+
+
 def join(procs: Path, pid: int) -> None:
     """Move ``pid`` (and so whatever it starts from now on) into the cgroup."""
     try:

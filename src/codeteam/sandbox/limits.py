@@ -59,21 +59,28 @@ def classify(
     stderr: bytes,
     cpu_used_s: float | None,
     limits: Limits,
+    oom_killed: bool = False,
 ) -> LimitName | None:
-    """Best guess at the limit that ended a run we did not kill ourselves.
+    """The limit that ended a run we did not kill ourselves, or None.
 
-    Signals are exact (SIGXCPU, SIGXFSZ); the rest is a heuristic on the exit and the
+    Signals are exact (SIGXCPU, SIGXFSZ). A SIGKILL names a limit only with proof that the
+    limit fired in this call: the kernel's OOM killer counted a kill in the call's memory
+    cgroup (``oom_killed``), or the call used its whole CPU budget (RLIMIT_CPU's hard
+    limit). Any other SIGKILL came from outside (an operator, the host's OOM killer on a
+    machine without per-call cgroups): no limit is named. The rest is a heuristic on the
     stderr text runtimes print when an allocation or a fork fails under a limit.
     """
     if signum == signal.SIGXCPU:
         return "cpu"
     if signum == signal.SIGXFSZ:
         return "file_size"
+    if signum is None and exit_code == 0:
+        return None
+    if oom_killed:
+        return "memory"
     if signum == signal.SIGKILL:
         if cpu_used_s is not None and cpu_used_s >= limits.cpu_s - 0.05:
             return "cpu"
-        return "memory"
-    if signum is None and exit_code == 0:
         return None
     lowered = stderr.lower()
     if any(m.lower() in lowered for m in _MEMORY_MARKERS):

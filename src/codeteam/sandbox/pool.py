@@ -16,6 +16,14 @@ Slots: an idle pooled sandbox holds a slot (its uid). The pool takes one only wh
 least two are free and no call is waiting for one, and a call that finds every slot taken
 evicts an idle pooled sandbox before it queues, so the pool never makes a call wait.
 
+Killed from outside: an idle pooled sandbox can die (an operator's ``kill -9``, the
+host's OOM killer). Its control socket then reads as closed, and it is discarded and
+replaced at once. One that dies between being taken and receiving the program (a race no
+check can close) is caught by the runner's receipt: it writes one byte once it holds the
+whole program, before any of it runs. A pooled run that ends without that receipt (and
+without a limit of ours killing it) never ran the call's code: the call then runs in a
+fresh sandbox, so a dead pooled sandbox is never the caller's result.
+
 Lazy: nothing starts before the first :meth:`Pool.run_python` (the server's idle memory).
 """
 
@@ -25,7 +33,7 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +58,7 @@ def _codeteam_run(fd, path):
     parts = []
     while part := os.read(fd, 1 << 20):
         parts.append(part)
+    os.write(fd, b"G")  # taken: from here on, whatever happens is this call's own doing
     os.close(fd)
     source = b"".join(parts)
     del parts
@@ -118,6 +127,7 @@ class _Entry:
     control: socket.socket  # our end; the runner's is its fd ``control_fd``
     ready: asyncio.Future[bool] = field(default_factory=asyncio.Future)
     warming: asyncio.Task[None] | None = None
+    watched: bool = False  # a reader on ``control`` reports the sandbox's death while idle
 
     async def warm(self) -> None:
         """Spawn the tree and wait for the runner's ready byte; ``ready`` says how it went."""
@@ -136,6 +146,23 @@ class _Entry:
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(self.control, code)
         self.control.shutdown(socket.SHUT_WR)
+
+    def watch(self, on_death: Callable[[], None]) -> None:
+        """Call ``on_death`` when the idle runner's end closes (it only ever waits there)."""
+        asyncio.get_running_loop().add_reader(self.control.fileno(), on_death)
+        self.watched = True
+
+    def unwatch(self) -> None:
+        if self.watched:
+            asyncio.get_running_loop().remove_reader(self.control.fileno())
+            self.watched = False
+
+    def took_call(self) -> bool:
+        """Whether the runner confirmed it received the whole program (after the run)."""
+        try:
+            return self.control.recv(1) == b"G"
+        except OSError:  # nothing there (BlockingIOError), or the socket broke
+            return False
 
 
 class Pool:
@@ -174,10 +201,14 @@ class Pool:
         entry = self._idle.pop(0) if self._idle else None
         if entry is None:
             self._top_up()  # else only after the call: a refill beside it slows it
+        else:
+            entry.unwatch()
         try:
             if entry is not None and await self._await_ready(entry):
-                self.hits += 1
-                return await self._run_in(entry, spec, code)
+                result = await self._run_in(entry, spec, code)
+                if result is not None:
+                    self.hits += 1
+                    return result
             self.misses += 1
             return await self._sandbox.run(spec)
         finally:
@@ -193,9 +224,12 @@ class Pool:
                 self._spawn_task(self._discard(entry))
         return ok
 
-    async def _run_in(self, entry: _Entry, spec: SandboxSpec, code: bytes) -> SandboxResult:
+    async def _run_in(self, entry: _Entry, spec: SandboxSpec, code: bytes) -> SandboxResult | None:
+        """The call's result, or None when the sandbox died before it took the program
+        (killed from outside): then none of the call's code ran."""
         sandbox, tree = self._sandbox, entry.tree
         outcome: Outcome | None = None
+        taken = False
         try:
             outcome = await tree.supervisor.supervise(
                 stdin=spec.stdin,
@@ -203,13 +237,17 @@ class Pool:
                 output_cap=spec.output_cap,
                 dispatch=lambda: entry.dispatch(code),
             )
+            taken = entry.took_call()
         finally:
             entry.control.close()
-            cpu_s, _ = await sandbox._end_tree(tree, outcome)
+            ended = await sandbox._end_tree(tree, outcome)
             # The namespace is gone (every process of the call died with its pid 1), so
             # the uid sweep is a backstop: it runs after the answer, before the slot's reuse.
             self._spawn_task(sandbox._free_slot("run", tree.slot))
-        return _result(outcome, cpu_s, spec, {})
+        assert outcome is not None
+        if not taken and outcome.killed_for is None:
+            return None
+        return _result(outcome, ended, spec)
 
     # -- filling and emptying ----------------------------------------------------------
 
@@ -240,14 +278,24 @@ class Pool:
         )
 
     def _warmed(self, entry: _Entry) -> None:
-        """A sandbox that did not come up is discarded, and refills pause for a while so a
-        broken runtime costs one failed start per pause, not a loop (calls fall back)."""
+        """A sandbox that came up is watched while idle; one that did not is discarded,
+        and refills pause for a while so a broken runtime costs one failed start per
+        pause, not a loop (calls fall back)."""
         if not entry.ready.done():  # cancelled before it ever ran: it did not come up
             entry.ready.set_result(False)
-        if entry.ready.result() or entry not in self._idle:
+        if entry not in self._idle:
+            return
+        if entry.ready.result():
+            entry.watch(lambda: self._died(entry))
             return
         self._retry_at = time.monotonic() + RETRY_PAUSE_S
         self._evict(entry)
+
+    def _died(self, entry: _Entry) -> None:
+        """An idle pooled sandbox was killed from outside: replace it."""
+        if entry in self._idle:
+            self._evict(entry)
+            self._top_up()
 
     def _start(self, key: PoolKey, slot: int) -> _Entry:
         parent, child = socket.socketpair()
@@ -275,6 +323,7 @@ class Pool:
         return True
 
     def _evict(self, entry: _Entry) -> None:
+        entry.unwatch()
         self._idle.remove(entry)
         self._spawn_task(self._discard(entry))
 
@@ -309,5 +358,9 @@ class Pool:
                 await self._filler
         for entry in list(self._idle):
             self._evict(entry)
+        await self.settled()
+
+    async def settled(self) -> None:
+        """Wait until the background work (discarding sandboxes, freeing slots) is done."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -62,6 +61,16 @@ def check_spec(spec: SandboxSpec) -> None:
         check_sandbox_path(bind.target)
 
 
+def permitted(st: os.stat_result, uid: int, gids: frozenset[int]) -> int:
+    """The rwx bits (4, 2, 1) that ``uid`` with groups ``gids`` has on a file (never root:
+    code does not run as root)."""
+    if st.st_uid == uid:
+        return (st.st_mode >> 6) & 7
+    if st.st_gid in gids:
+        return (st.st_mode >> 3) & 7
+    return st.st_mode & 7
+
+
 def unreachable_by(path: Path, uid: int, gid: int) -> Path | None:
     """The first directory on the way to ``path`` that ``uid``/``gid`` cannot search."""
     current = Path("/")
@@ -70,13 +79,7 @@ def unreachable_by(path: Path, uid: int, gid: int) -> Path | None:
             st = os.stat(current)
         except OSError:
             return current
-        if st.st_uid == uid:
-            bit = stat.S_IXUSR
-        elif st.st_gid == gid:
-            bit = stat.S_IXGRP
-        else:
-            bit = stat.S_IXOTH
-        if not st.st_mode & bit:
+        if not permitted(st, uid, frozenset([gid])) & 1:
             return current
         current = current / part
     return None

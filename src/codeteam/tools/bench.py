@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 
 from codeteam.toolchains.base import Benchmark
 from codeteam.tools.base import Doc, ToolContext
-from codeteam.tools.project import output, resolve_project, run_timeout, translated
+from codeteam.tools.project import (
+    SnapshotNote,
+    output,
+    resolve_project,
+    run_timeout,
+    sandbox_view,
+    snapshot_lines,
+    translated,
+)
 from codeteam.tools.tests import check_select
 
 Status = Literal["ok", "error", "no_benchmarks", "timeout", "killed"]
@@ -29,11 +37,13 @@ class BenchmarkResult:
     output: Annotated[str, Doc("the runner's own output, capped (head and tail kept)")] = ""
     truncated: bool = False
     duration_ms: float = 0.0
+    snapshot: SnapshotNote = None
 
     def render(self) -> str:
         lines = [
             f"{self.language} benchmarks in {self.path}: {self.status}, "
-            f"{len(self.benchmarks)} benchmark(s) ({self.duration_ms:.0f} ms)"
+            f"{len(self.benchmarks)} benchmark(s) ({self.duration_ms:.0f} ms)",
+            *snapshot_lines(self.snapshot),
         ]
         for b in self.benchmarks:
             row = f"  {b.name}: {_fmt(b.ns_per_op)} ns/op"
@@ -83,9 +93,12 @@ async def run_benchmarks(
     timeout = run_timeout(ctx, timeout_s)
     project = resolve_project(ctx, path, language)
     with translated():
-        async with ticking(ctx, f"benchmarking {path}"):
+        async with (
+            ticking(ctx, f"benchmarking {path}"),
+            sandbox_view(ctx, project) as (root, target),
+        ):
             found, result = await project.toolchain.benchmark(
-                project.run, project.target.root, project.target.path, chosen, timeout
+                project.run, root, target, chosen, timeout
             )
     return BenchmarkResult(
         status=outcome(len(found), result.exit_code, result.timed_out, result.limit),
@@ -95,4 +108,5 @@ async def run_benchmarks(
         output=output(result),
         truncated=result.truncated,
         duration_ms=round(result.duration_ms, 1),
+        snapshot=project.snapshot,
     )

@@ -14,7 +14,14 @@ from typing import Annotated, Literal
 
 from codeteam.tools.base import Doc, ToolContext, ToolError
 from codeteam.tools.paths import Confined, confine, display
-from codeteam.tools.project import output, resolve_project, translated
+from codeteam.tools.project import (
+    SnapshotNote,
+    output,
+    resolve_project,
+    sandbox_view,
+    snapshot_lines,
+    translated,
+)
 
 Target = Literal["wheel", "binary", "dockerfile", "docker_image"]
 MAX_ARTIFACT_BYTES = 128 << 20
@@ -42,11 +49,13 @@ class BuildResult:
     ] = True
     output: Annotated[str, Doc("the build's output, capped")] = ""
     duration_ms: float = 0.0
+    snapshot: SnapshotNote = None
 
     def render(self) -> str:
         lines = [f"{self.language} {self.target} build of {self.path}: {self.status}"]
         if not self.sandboxed:
             lines[0] += " (docker build ran unsandboxed, through the Docker engine)"
+        lines += snapshot_lines(self.snapshot)
         for a in self.artifacts:
             lines.append(f"  {a.path} ({a.size} bytes, sha256 {a.sha256})")
         if self.status != "ok" and self.output:
@@ -189,10 +198,12 @@ async def build(
             base.artifacts.append(Artifact(image, 0, image.removeprefix("sha256:")))
         return base
     with translated():
-        async with ticking(ctx, f"building {target} of {path}"):
-            built = await project.toolchain.build(
-                project.run, project.target.root, project.target.path, target
-            )
+        async with (
+            ticking(ctx, f"building {target} of {path}"),
+            sandbox_view(ctx, project) as (root, folder),
+        ):
+            built = await project.toolchain.build(project.run, root, folder, target)
+    base.snapshot = project.snapshot
     result = built.result
     base.output = output(result)
     base.duration_ms = round(result.duration_ms, 1)

@@ -3,13 +3,22 @@ top functions by time spent in them (cProfile for Python, pprof for Go), sandbox
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from codeteam.toolchains.base import ProfileEntry
 from codeteam.tools.base import Doc, ToolContext, ToolError
-from codeteam.tools.project import output, resolve_project, run_timeout, translated
+from codeteam.tools.project import (
+    SnapshotNote,
+    output,
+    resolve_project,
+    run_timeout,
+    sandbox_view,
+    snapshot_lines,
+    translated,
+)
 from codeteam.tools.tests import check_select
 
 Status = Literal["ok", "error", "timeout", "killed"]
@@ -35,10 +44,12 @@ class ProfileResult:
     output: Annotated[str, Doc("the program's or runner's output, capped")] = ""
     truncated: bool = False
     duration_ms: float = 0.0
+    snapshot: SnapshotNote = None
 
     def render(self) -> str:
         lines = [
             f"{self.language} profile of {self.target}: {self.status} ({self.duration_ms:.0f} ms)",
+            *snapshot_lines(self.snapshot),
             f"  {'self ms':>10} {'cum ms':>10} {'calls':>8}  function",
         ]
         for e in self.entries:
@@ -81,7 +92,8 @@ async def profile(
     chosen = check_select(select)
     timeout = run_timeout(ctx, timeout_s)
     services = ctx.services
-    source: tuple[Path, Path] | str
+    project = None
+    view: AbstractAsyncContextManager[tuple[Path, Path] | str]
     if code is not None:
         if language is None:
             raise ToolError("language is required with code: python or go")
@@ -91,11 +103,11 @@ async def profile(
             raise ToolError(f"code is over the {settings.max_code_bytes}-byte limit")
         if chosen:
             raise ToolError("select applies to path (tests), not to code")
-        toolchain, run, shown, source = (
+        toolchain, run, shown, view = (
             services.toolchain(language),
             services.runner(),
             "<code>",
-            code,
+            nullcontext(code),
         )
     else:
         assert path is not None
@@ -106,9 +118,9 @@ async def profile(
             project.run,
             project.display,
         )
-        source = (project.target.root, project.target.path)
+        view = sandbox_view(ctx, project)
     with translated():
-        async with ticking(ctx, f"profiling {shown}"):
+        async with ticking(ctx, f"profiling {shown}"), view as source:
             entries, result = await toolchain.profile(run, source, chosen, timeout, count)
     status: Status
     if result.timed_out or result.limit == "wall_clock":
@@ -126,4 +138,5 @@ async def profile(
         output=output(result),
         truncated=result.truncated,
         duration_ms=round(result.duration_ms, 1),
+        snapshot=project.snapshot if project is not None else None,
     )

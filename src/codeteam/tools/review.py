@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from codeteam.toolchains.base import Finding
 from codeteam.tools.base import Doc, ToolContext, ToolError
+from codeteam.tools.project import SnapshotNote, snapshot_lines
 
 
 @dataclass
@@ -25,9 +26,10 @@ class ReviewResult:
         default_factory=list
     )
     summary: str = ""
+    snapshot: SnapshotNote = None
 
     def render(self) -> str:
-        lines = [self.summary]
+        lines = [self.summary, *snapshot_lines(self.snapshot)]
         for f in self.findings:
             where = f"{f.file}:{f.line}:{f.column}" if f.file else "(no file)"
             lines.append(f"  {where}: {f.severity} [{f.tool} {f.rule}] {f.message}")
@@ -65,13 +67,14 @@ async def code_review(
     import tempfile
 
     from codeteam.tools.progress import ticking
-    from codeteam.tools.project import resolve_project, translated
+    from codeteam.tools.project import resolve_project, sandbox_view, translated
 
     settings = ctx.settings
     if (code is None) == (path is None):
         raise ToolError("give exactly one of code or path")
     services = ctx.services
     run = services.runner()
+    snapshot = None
     with translated():
         if code is not None:
             if language is None:
@@ -97,14 +100,14 @@ async def code_review(
             assert path is not None
             project = resolve_project(ctx, path, language)
             language = project.language
-            async with ticking(ctx, f"reviewing {path}"):
+            async with (
+                ticking(ctx, f"reviewing {path}"),
+                sandbox_view(ctx, project) as (root, target),
+            ):
                 findings, skipped = await project.toolchain.review(
-                    project.run,
-                    project.target.root,
-                    project.target.path,
-                    settings.max_timeout_s,
-                    strict=strict_types,
+                    project.run, root, target, settings.max_timeout_s, strict=strict_types
                 )
+            snapshot = project.snapshot
     optional = set() if strict_types else {"mypy"}
     ran = [t for t in _TOOLS.get(language, []) if t not in skipped and t not in optional]
     failed = any(f.rule == "tool-failure" for f in findings)
@@ -116,4 +119,5 @@ async def code_review(
         tools_run=ran,
         skipped_tools=skipped,
         summary=_summary(language, findings, ran, skipped),
+        snapshot=snapshot,
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from codeteam.toolchains.base import TestCase
 from codeteam.tools.base import Doc, ToolContext, ToolError
+from codeteam.tools.project import SnapshotNote, snapshot_lines
 
 Status = Literal["ok", "failed", "error", "no_tests", "timeout", "killed"]
 _SELECT = re.compile(r"[A-Za-z0-9_./:\[\]\-]+")
@@ -36,6 +37,7 @@ class TestRunResult:
     output: Annotated[str, Doc("the runner's own output, capped (head and tail kept)")] = ""
     truncated: bool = False
     duration_ms: float = 0.0
+    snapshot: SnapshotNote = None
 
     def render(self) -> str:
         head = (
@@ -43,7 +45,7 @@ class TestRunResult:
             f"{self.failed} failed, {self.errors} errors, {self.skipped} skipped "
             f"({self.duration_ms:.0f} ms)"
         )
-        lines = [head]
+        lines = [head, *snapshot_lines(self.snapshot)]
         for case in self.tests:
             lines.append(f"  {case.outcome.upper():7} {case.name} ({case.duration_ms:.0f} ms)")
             if case.message and case.outcome in ("failed", "error"):
@@ -114,15 +116,24 @@ async def run_tests(
     ] = False,
 ) -> TestRunResult:
     from codeteam.tools.progress import ticking
-    from codeteam.tools.project import output, resolve_project, run_timeout, translated
+    from codeteam.tools.project import (
+        output,
+        resolve_project,
+        run_timeout,
+        sandbox_view,
+        translated,
+    )
 
     chosen = check_select(select)
     timeout = run_timeout(ctx, timeout_s)
     project = resolve_project(ctx, path, language)
     with translated():
-        async with ticking(ctx, f"running {project.language} tests in {path}"):
+        async with (
+            ticking(ctx, f"running {project.language} tests in {path}"),
+            sandbox_view(ctx, project) as (root, target),
+        ):
             cases, result = await project.toolchain.test(
-                project.run, project.target.root, project.target.path, chosen, timeout, race=race
+                project.run, root, target, chosen, timeout, race=race
             )
     count = {
         o: sum(c.outcome == o for c in cases) for o in ("passed", "failed", "error", "skipped")
@@ -139,4 +150,5 @@ async def run_tests(
         output=output(result),
         truncated=result.truncated,
         duration_ms=round(result.duration_ms, 1),
+        snapshot=project.snapshot,
     )
