@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,13 @@ def role(req: ModelRequest) -> str:
 def task_id(req: ModelRequest) -> str:
     m = re.search(r"Your task \(([^)]+)\)", req.first_text)
     return m.group(1) if m else ""
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def mini_server(workspace: Path | None = None) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from codeteam.llm import LLMError, ToolDef
+from codeteam.llm import LLMError, ProviderConfig, ToolDef
 from codeteam.llm.anthropic import AnthropicProvider
-from tests.team.conftest import FAST
+from tests.team.conftest import FAST, closed_port
 from tests.team.fake_anthropic import (
     FakeAnthropic,
     HttpError,
@@ -41,7 +43,7 @@ async def test_streamed_turn_returns_text_and_tool_use_blocks_with_usage() -> No
     assert body["tools"][0]["input_schema"]["type"] == "object"
 
 
-async def test_429_and_529_are_retried_by_the_sdk_then_succeed() -> None:
+async def test_429_and_529_are_retried_then_succeed() -> None:
     answers = iter([HttpError(429, "rate_limit_error"), HttpError(529, "overloaded_error")])
 
     def script(r: ModelRequest) -> Reply | HttpError:
@@ -62,6 +64,40 @@ async def test_persistent_529_becomes_an_llm_error_naming_it() -> None:
             await p.turn(system="", messages=USER, tools=[], max_tokens=10)
         await p.aclose()
     assert len(fake.calls) == FAST.max_retries + 1
+
+
+async def test_a_refused_connection_fails_at_once_in_one_line() -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    # Default backoff: retrying a refused connection would take over 10 s.
+    p = AnthropicProvider("claude-test", api_key="k", base_url=url, cfg=ProviderConfig())
+    started = time.monotonic()
+    with pytest.raises(LLMError) as err:
+        await p.turn(system="", messages=USER, tools=[], max_tokens=10)
+    await p.aclose()
+    assert time.monotonic() - started < 5
+    assert str(err.value) == (
+        f"cannot reach the model endpoint {url} (connection refused): "
+        "check --base-url / ANTHROPIC_BASE_URL"
+    )
+
+
+async def test_a_read_timeout_is_retried() -> None:
+    answers = iter([Reply([text("late")], delay=5)])
+    with FakeAnthropic(lambda r: next(answers, Reply([text("in time")]))) as fake:
+        cfg = ProviderConfig(timeout_s=0.5, backoff_s=0.01)
+        p = AnthropicProvider("claude-test", api_key="k", base_url=fake.url, cfg=cfg)
+        turn = await p.turn(system="", messages=USER, tools=[], max_tokens=10)
+        await p.aclose()
+    assert turn.text == "in time" and turn.attempts == 2
+
+
+async def test_a_400_is_not_retried() -> None:
+    with FakeAnthropic(lambda r: HttpError(400, "invalid_request_error", "bad")) as fake:
+        p = provider(fake)
+        with pytest.raises(LLMError, match=r"HTTP 400, invalid_request_error\): bad$"):
+            await p.turn(system="", messages=USER, tools=[], max_tokens=10)
+        await p.aclose()
+    assert len(fake.calls) == 1
 
 
 async def test_mid_stream_error_event_is_retried_by_the_provider() -> None:

@@ -47,7 +47,9 @@ async def test_cost_cap_stops_the_run_with_prices_from_the_table(
     prices = {"claude-test": Price(input=1000.0, output=1000.0)}  # $0.12 per call here
     with FakeAnthropic(team([assign("a")], busy)) as fake:
         result = await run(fake, store, tmp_path / "ws", max_cost_usd=0.2, prices=prices)
-    assert result.status == "stopped" and "run cost cap reached: $0.2400" in str(result.error)
+    assert result.status == "stopped" and "run cost cap reached: spent $0.24 of a $0.20 cap" in str(
+        result.error
+    )
     assert len(fake.calls) == 2
     recorded = store.get_run(result.run_id)
     assert recorded is not None and [x["kind"] for x in recorded["limits"]] == ["cost"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from codeteam.llm import ToolDef
+import pytest
+
+from codeteam.llm import LLMError, ProviderConfig, ToolDef
 from codeteam.llm.openai import OpenAIProvider
 from codeteam.store import Store
 from codeteam.team.config import TeamConfig
 from codeteam.team.runner import run_team
-from tests.team.conftest import FAST, mini_server
+from tests.team.conftest import FAST, closed_port, mini_server
 from tests.team.fake_openai import ChatReply, FakeOpenAI
 
 TOOL = ToolDef("echo", "echo", {"type": "object", "properties": {"x": {"type": "string"}}})
@@ -34,6 +36,20 @@ async def test_streamed_tool_calls_come_back_as_tool_use_blocks() -> None:
     body = fake.requests[0].body
     assert body["messages"][0] == {"role": "system", "content": "sys"}
     assert body["stream"] is True and body["tools"][0]["function"]["name"] == "echo"
+
+
+async def test_a_refused_connection_fails_at_once_naming_the_setting() -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    p = OpenAIProvider("m", api_key="k", base_url=url, cfg=ProviderConfig())
+    with pytest.raises(LLMError) as err:
+        await p.turn(
+            system="", messages=[{"role": "user", "content": "go"}], tools=[], max_tokens=5
+        )
+    await p.aclose()
+    assert str(err.value) == (
+        f"cannot reach the model endpoint {url} (connection refused): "
+        "check --base-url / OPENAI_BASE_URL"
+    )
 
 
 async def test_a_whole_run_over_the_openai_protocol(tmp_path: Path, store: Store) -> None:

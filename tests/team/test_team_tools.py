@@ -121,3 +121,17 @@ async def test_code_agent_tool_runs_one_specialist_without_a_lead(
     assert out["status"] == "ok" and "wrote hello.py" in out["report"]
     assert all(role(ModelRequest(c.body)) == "code" for c in fake.calls)
     assert (workspace / "hello.py").exists()
+
+
+async def test_blank_requests_are_refused_by_the_team_tools_before_any_model_call(
+    workspace: Path, tmp_path: Path
+) -> None:
+    with FakeAnthropic(script) as fake:
+        async with Client(server(workspace, **team_env(fake, tmp_path))) as client:
+            run = await client.call_tool("team_run", {"request": " \n\t ", "workspace": "."})
+            agent = await client.call_tool("code_agent", {"task": ""})
+    for result, name in ((run, "request"), (agent, "task")):
+        out: Any = result.structured_content
+        assert result.is_error is True and out["status"] == "rejected"
+        assert out["error"] == f"{name} is empty: say what to build or change, in plain words"
+    assert fake.calls == [] and not (tmp_path / "runs.db").exists()

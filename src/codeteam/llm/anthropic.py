@@ -1,38 +1,22 @@
 """Anthropic Messages API through the official SDK, streamed.
 
-The SDK retries HTTP 429/529/5xx itself (``max_retries``, honouring ``retry-after``).
-An ``error`` event in the middle of a stream arrives after a 200 and is not retried by
-the SDK: this module retries that turn, bounded and with backoff.
+Retries follow :mod:`codeteam.llm.retry` (the SDK's own are off): HTTP 429/529/5xx and
+timeouts, and an ``error`` event in the middle of a stream (it arrives after a 200);
+a refused connection fails at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 import anthropic
 
-from codeteam.llm import LLMError, Message, ProviderConfig, ToolDef, Turn, Usage
+from codeteam.llm import Message, ProviderConfig, ToolDef, Turn, Usage
+from codeteam.llm.retry import Failure, error_fields, sdk_failure, with_retries
 
 #: Error types worth another attempt when they arrive mid-stream.
 _RETRYABLE = {"overloaded_error", "api_error", "rate_limit_error", "timeout_error"}
-
-
-def _error_type(exc: anthropic.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        err = body.get("error")
-        if isinstance(err, dict):
-            return str(err.get("type", ""))
-    return ""
-
-
-def _error_message(exc: anthropic.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("message", exc))
-    return str(exc)
 
 
 def _block(block: Any) -> dict[str, Any] | None:
@@ -54,7 +38,24 @@ class AnthropicProvider:
         self.model = model
         self._cfg = cfg
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, max_retries=cfg.max_retries, timeout=cfg.timeout_s
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=cfg.timeout_s
+        )  # retries: codeteam.llm.retry
+
+    def _failure(self, exc: Exception) -> Failure | None:
+        if isinstance(exc, anthropic.APIStatusError) and exc.status_code == 200:
+            kind, text = error_fields(exc)  # an error event in the middle of a stream
+            return Failure(
+                kind in _RETRYABLE,
+                f"Anthropic API error (mid-stream, {kind or 'unknown'}): {text}",
+                budget="stream",
+            )
+        return sdk_failure(
+            exc,
+            anthropic,
+            what="Anthropic API error",
+            base_url=str(self._client.base_url),
+            env="ANTHROPIC_BASE_URL",
+            timeout_s=self._cfg.timeout_s,
         )
 
     async def aclose(self) -> None:
@@ -75,30 +76,13 @@ class AnthropicProvider:
                 {"name": t.name, "description": t.description, "input_schema": t.input_schema}
                 for t in tools
             ]
-        attempts = 0
         started = time.monotonic()
-        while True:
-            attempts += 1
-            try:
-                async with self._client.messages.stream(**kwargs) as stream:
-                    msg = await stream.get_final_message()
-                break
-            except anthropic.APIStatusError as exc:
-                mid_stream = exc.status_code == 200
-                retryable = mid_stream and _error_type(exc) in _RETRYABLE
-                if retryable and attempts <= self._cfg.stream_retries:
-                    await asyncio.sleep(self._cfg.backoff_s * 2 ** (attempts - 1))
-                    continue
-                where = "mid-stream" if mid_stream else f"HTTP {exc.status_code}"
-                raise LLMError(
-                    f"Anthropic API error ({where}, {_error_type(exc) or 'unknown'}) after "
-                    f"{attempts} attempt(s): {_error_message(exc)}"
-                ) from None
-            except anthropic.APIConnectionError as exc:
-                raise LLMError(
-                    f"cannot reach the Anthropic API at {self._client.base_url}: {exc}; "
-                    "check ANTHROPIC_BASE_URL / --base-url and the network"
-                ) from None
+
+        async def attempt() -> Any:
+            async with self._client.messages.stream(**kwargs) as stream:
+                return await stream.get_final_message()
+
+        msg, attempts = await with_retries(attempt, self._failure, self._cfg)
         u = msg.usage
         usage = Usage(
             input_tokens=u.input_tokens or 0,

@@ -12,7 +12,8 @@ from typing import Any
 
 import openai
 
-from codeteam.llm import Block, LLMError, Message, ProviderConfig, ToolDef, Turn, Usage
+from codeteam.llm import Block, Message, ProviderConfig, ToolDef, Turn, Usage
+from codeteam.llm.retry import Failure, sdk_failure, with_retries
 
 _FINISH = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
 
@@ -74,9 +75,10 @@ class OpenAIProvider:
         self, model: str, *, api_key: str, base_url: str | None, cfg: ProviderConfig
     ) -> None:
         self.model = model
+        self._cfg = cfg
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, max_retries=cfg.max_retries, timeout=cfg.timeout_s
-        )
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=cfg.timeout_s
+        )  # retries: codeteam.llm.retry
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -104,42 +106,10 @@ class OpenAIProvider:
                 for t in tools
             ]
         started = time.monotonic()
-        text: list[str] = []
-        calls: dict[int, dict[str, Any]] = {}
-        finish = "stop"
-        usage = Usage()
-        model = self.model
-        try:
-            stream = await self._client.chat.completions.create(**kwargs)
-            async for chunk in stream:
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = Usage(
-                        input_tokens=chunk.usage.prompt_tokens or 0,
-                        output_tokens=chunk.usage.completion_tokens or 0,
-                    )
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    if delta.content:
-                        text.append(delta.content)
-                    for tc in delta.tool_calls or []:
-                        slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
-                        if tc.id:
-                            slot["id"] = tc.id
-                        if tc.function is not None:
-                            slot["name"] += tc.function.name or ""
-                            slot["args"] += tc.function.arguments or ""
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
-        except openai.APIStatusError as exc:
-            raise LLMError(
-                f"OpenAI-compatible API error (HTTP {exc.status_code}) after retries: {exc.message}"
-            ) from None
-        except openai.APIConnectionError as exc:
-            raise LLMError(
-                f"cannot reach the OpenAI-compatible API at {self._client.base_url}: {exc}; "
-                "check --base-url / OPENAI_BASE_URL"
-            ) from None
+        streamed, attempts = await with_retries(
+            lambda: self._stream(kwargs), self._failure, self._cfg
+        )
+        text, calls, finish, usage, model = streamed
         stop_reason = _FINISH.get(finish, "end_turn")
         content: list[Block] = []
         if "".join(text):
@@ -168,4 +138,47 @@ class OpenAIProvider:
             usage=usage,
             model=model,
             latency_ms=(time.monotonic() - started) * 1000,
+            attempts=attempts,
+        )
+
+    async def _stream(
+        self, kwargs: dict[str, Any]
+    ) -> tuple[list[str], dict[int, dict[str, Any]], str, Usage, str]:
+        """One attempt: the streamed text, tool calls by index, finish reason, usage, model."""
+        text: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}
+        finish = "stop"
+        usage = Usage()
+        model = self.model
+        stream = await self._client.chat.completions.create(**kwargs)
+        async for chunk in stream:
+            model = chunk.model or model
+            if chunk.usage is not None:
+                usage = Usage(
+                    input_tokens=chunk.usage.prompt_tokens or 0,
+                    output_tokens=chunk.usage.completion_tokens or 0,
+                )
+            for choice in chunk.choices:
+                delta = choice.delta
+                if delta.content:
+                    text.append(delta.content)
+                for tc in delta.tool_calls or []:
+                    slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
+                    if tc.id:
+                        slot["id"] = tc.id
+                    if tc.function is not None:
+                        slot["name"] += tc.function.name or ""
+                        slot["args"] += tc.function.arguments or ""
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        return text, calls, finish, usage, model
+
+    def _failure(self, exc: Exception) -> Failure | None:
+        return sdk_failure(
+            exc,
+            openai,
+            what="OpenAI-compatible API error",
+            base_url=str(self._client.base_url),
+            env="OPENAI_BASE_URL",
+            timeout_s=self._cfg.timeout_s,
         )

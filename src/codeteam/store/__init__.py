@@ -219,6 +219,16 @@ class Store:
         )
         return [dict(r) for r in rows]
 
+    def run_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
+        """Ids of the runs whose id starts with ``prefix``, newest first, at most ``limit``
+        (an exact id is its own only match: ids all have the same length)."""
+        rows = self.db.execute(
+            "SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? "
+            "ORDER BY started_at DESC LIMIT ?",
+            (prefix, prefix, limit),
+        )
+        return [r[0] for r in rows]
+
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:

@@ -9,6 +9,7 @@ cost cap is refused up front rather than counted as free.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,16 @@ def load_prices(path: Path | None) -> dict[str, Price]:
     return prices
 
 
+def usd(amount: float) -> str:
+    """Dollars with the digits that tell small amounts apart: three significant digits,
+    at least cents ($0.24, $0.0047, $0.000001, $12.35)."""
+    if amount <= 0:
+        return "$0.00"
+    digits = max(2, 2 - math.floor(math.log10(amount)))
+    whole, _, cents = f"{amount:.{digits}f}".partition(".")
+    return f"${whole}.{cents.rstrip('0').ljust(2, '0')}"
+
+
 class LimitReached(Exception):
     """A budget or guard stopped an agent. ``kind``: tokens | cost | turns | tool_calls |
     repeat."""
@@ -148,8 +159,8 @@ class RunBudget:
         if self.max_cost_usd is not None and self.cost_usd >= self.max_cost_usd:
             raise LimitReached(
                 "cost",
-                f"run cost cap reached: ${self.cost_usd:.4f} of ${self.max_cost_usd:.4f} "
-                "spent (--max-cost)",
+                f"run cost cap reached: spent {usd(self.cost_usd)} of a "
+                f"{usd(self.max_cost_usd)} cap (--max-cost)",
             )
 
     def charge(self, usage: Usage) -> None:

@@ -25,26 +25,37 @@ def _store(db: str | None) -> Store:
     return Store(Path(db) if db else default_db_path())
 
 
+def _resolve(store: Store, given: str) -> str:
+    """The run id ``given`` names: the id itself or any unique beginning of it."""
+    ids = store.run_ids_starting(given, limit=6)
+    if given in ids or len(ids) == 1:
+        return given if given in ids else ids[0]
+    if not ids:
+        raise ConfigError(f"no run {given!r} in {store.path}: see 'codeteam runs'")
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    raise ConfigError(f"{given!r} matches several runs ({shown}): give more of the id")
+
+
 def _run(ns: argparse.Namespace) -> int:
     from codeteam.llm import ProviderConfig, make_provider
 
+    if not (ns.request or "").strip() and not ns.resume:  # blank is as empty as ""
+        raise ConfigError('say what to build: codeteam run "REQUEST" (or --resume ID)')
     provider = make_provider(
         ProviderConfig(provider=ns.provider, model=ns.model, base_url=ns.base_url)
     )
     if ns.max_parallel < 1 or ns.max_turns < 1:
         raise ConfigError("--max-parallel and --max-turns must be at least 1")
-    if not ns.request and not ns.resume:
-        raise ConfigError('say what to build: codeteam run "REQUEST" (or --resume ID)')
-    from rich.console import Console
     from rich.live import Live
 
     from codeteam.team.budget import RunBudget, load_prices
     from codeteam.team.config import RunResult, Sink, TeamConfig
     from codeteam.team.runner import resume_config, run_team
-    from codeteam.team.ui import JsonLines, TaskBoard
+    from codeteam.team.ui import JsonLines, TaskBoard, output_console
 
     store = _store(ns.db)
     if ns.resume:
+        ns.resume = _resolve(store, ns.resume)
         cfg = resume_config(store, ns.resume)
     else:
         cfg = TeamConfig(
@@ -76,7 +87,7 @@ def _run(ns: argparse.Namespace) -> int:
         finally:
             await provider.aclose()
 
-    console = Console(stderr=False)
+    console = output_console()
     try:
         if ns.json:
             result = asyncio.run(go(JsonLines()))
@@ -89,29 +100,32 @@ def _run(ns: argparse.Namespace) -> int:
         return 130
     finally:
         store.close()
-    if not ns.json:
+    if not ns.json and result.error and not result.tasks and not result.report:
+        # Over before any task: the error, in one line, is all there is to say.
+        error = " ".join(result.error.split())
+        print(f"codeteam: run {result.run_id} {result.status}: {error}", file=sys.stderr)
+    elif not ns.json:
         console.print()
         console.print(result.report or "(no report)", markup=False)
         if result.error:
-            console.print(f"{result.status}: {result.error}", style="red", markup=False)
+            console.print(
+                f"{result.status}: {result.error}", style="red", markup=False, soft_wrap=True
+            )
         console.print(f"[dim]run {result.run_id}: codeteam runs show {result.run_id}[/]")
     return 0 if result.status == "completed" and not result.failed_tasks else 1
 
 
 def _runs(ns: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from codeteam.team.ui import show_run
+    from codeteam.team.ui import output_console, run_table, show_run
 
     db = getattr(ns, "show_db", None) or ns.db
     as_json = ns.json or getattr(ns, "show_json", False)
     store = _store(db)
-    console = Console()
+    console = output_console()
     try:
         if ns.runs_command == "show":
-            run = store.get_run(ns.run_id)
-            if run is None:
+            run = store.get_run(_resolve(store, ns.run_id))
+            if run is None:  # deleted since: say so as for any unknown id
                 raise ConfigError(f"no run {ns.run_id!r} in {store.path}: see 'codeteam runs'")
             if as_json:
                 print(json.dumps(run, indent=2))
@@ -121,20 +135,8 @@ def _runs(ns: argparse.Namespace) -> int:
         runs = store.list_runs()
         if as_json:
             print(json.dumps(runs, indent=2))
-            return 0
-        table = Table(title=f"runs in {store.path}", title_justify="left")
-        for col in ("id", "status", "tasks", "tokens", "model", "request"):
-            table.add_column(col)
-        for r in runs:
-            table.add_row(
-                r["id"],
-                r["status"],
-                str(r["tasks"]),
-                str(r["tokens"]),
-                r["model"],
-                r["request"][:60],
-            )
-        console.print(table)
+        else:
+            console.print(run_table(f"runs in {store.path}", runs))
         return 0
     finally:
         store.close()

@@ -16,7 +16,8 @@ def add_team_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     run.add_argument(
         "--resume",
         metavar="ID",
-        help="finish an interrupted run: finished tasks are taken from the records",
+        help="finish an interrupted run (its id, or any unique beginning of it): finished "
+        "tasks are taken from the records",
     )
     run.add_argument("--workspace", default=".", help="directory the team works in (default .)")
     run.add_argument("--provider", choices=("anthropic", "openai"), default="anthropic")
@@ -52,6 +53,6 @@ def add_team_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     runs.add_argument("--json", action="store_true", help="print JSON")
     runs_sub = runs.add_subparsers(dest="runs_command", metavar="show")
     show = runs_sub.add_parser("show", help="one run: its task tree, model and tool calls")
-    show.add_argument("run_id", help="run id from 'codeteam runs'")
+    show.add_argument("run_id", help="run id from 'codeteam runs', or any unique beginning of it")
     show.add_argument("--db", dest="show_db", help=argparse.SUPPRESS)
     show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+from codeteam.team.config import FINISHED
 
 _STYLE = {
     "pending": "dim",
@@ -19,6 +23,34 @@ _STYLE = {
     "failed": "red",
     "skipped": "magenta",
 }
+
+
+#: Width given to output that is not a terminal: lines as long as they need, nothing cut
+#: or wrapped for the program or file reading them.
+_UNBOUNDED = 100_000
+#: Notes in the live table are shortened to this (the records keep every word).
+NOTE_CHARS = 100
+
+
+def output_console() -> Console:
+    """A terminal's console wraps at its width; a pipe or a file gets whole lines."""
+    console = Console()
+    return console if console.is_terminal else Console(width=_UNBOUNDED)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: whole, or cut at the end of a sentence
+    or clause (else of a word) with an ellipsis; never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    for mark in (". ", "; ", ": ", ", "):
+        at = head.rfind(mark)
+        if at >= limit // 2:
+            return head[: at + 1] + " …"
+    at = head.rfind(" ")
+    return (head[:at] if at > 0 else head) + " …"
 
 
 @dataclass
@@ -34,35 +66,45 @@ class _Row:
 
 
 class TaskBoard:
-    """Folds run events into a table; rich's Live redraws it from :meth:`__rich__`."""
+    """Folds run events into a table; rich's Live redraws it from :meth:`__rich__`.
+
+    Run-wide messages (a rejected plan, a run limit, a notice) are shown whole below the
+    table, wrapped; a task's note is shortened at a word boundary (--json and the records
+    keep it whole). A run that ended before any task shows nothing: the CLI prints its
+    error in one line."""
 
     def __init__(self) -> None:
         self.rows: dict[str, _Row] = {}
         self.lead_tokens = 0
         self.header = "planning..."
+        self.messages: list[str] = []
+        self.finished = False
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event["event"]
         task = event.get("task")
         if kind == "run_started":
             self.header = f"run {event['run_id']}  {event['model']}  {event['workspace']}"
+        elif kind == "run_finished":
+            self.finished = True
         elif kind == "plan":
             for t in event["tasks"]:
                 self.rows[t["id"]] = _Row(t["agent"], t["depends_on"])
         elif kind == "plan_rejected":
-            self.header += f"  (plan rejected: {'; '.join(event['errors'])[:120]})"
+            self.messages.append(f"plan rejected: {'; '.join(event['errors'])}")
         elif kind == "task_resumed" and task in self.rows:
             self.rows[task].status, self.rows[task].note = "ok", "from the records (resumed)"
         elif kind in ("limit", "conflict") and task in self.rows:
-            self.rows[task].note = f"{kind}: {event.get('detail') or event.get('path')}"[:80]
+            detail = event.get("detail") or event.get("path") or ""
+            self.rows[task].note = shorten(f"{kind}: {detail}", NOTE_CHARS)
         elif kind in ("limit", "notice"):
-            self.header += f"  ({event.get('detail') or event.get('message')})"
+            self.messages.append(str(event.get("detail") or event.get("message")))
         elif kind == "task_started" and task in self.rows:
             self.rows[task].status, self.rows[task].started = "running", time.time()
         elif kind == "task_finished" and task in self.rows:
             row = self.rows[task]
             row.status, row.finished = event["status"], time.time()
-            row.note = (event.get("error") or "")[:80]
+            row.note = shorten(event.get("error") or "", NOTE_CHARS)
         elif kind == "model_call":
             tokens = event["input_tokens"] + event["output_tokens"]
             if task is None:
@@ -73,11 +115,26 @@ class TaskBoard:
             self.rows[task].tools += 1
 
     def __rich__(self) -> RenderableType:
-        table = Table(title=Text(self.header), title_justify="left", expand=False)
-        for col in ("task", "agent", "after", "status", "elapsed", "tokens", "tools", "note"):
-            table.add_column(
-                col, justify="right" if col in ("elapsed", "tokens", "tools") else "left"
-            )
+        if self.finished and not self.rows and not self.messages:
+            return Group()
+        parts: list[RenderableType] = [Text(self.header)]
+        if self.rows:
+            parts.append(self._table())
+        parts.extend(Text(m) for m in self.messages)
+        total = self.lead_tokens + sum(r.tokens for r in self.rows.values())
+        if total:
+            parts.append(Text(f"lead tokens {self.lead_tokens}, total tokens {total}", "dim"))
+        return Group(*parts)
+
+    def _table(self) -> Table:
+        table = Table(expand=False)
+        # Task ids are never cut: the other columns wrap instead.
+        table.add_column("task", no_wrap=True, min_width=max(len(t) for t in self.rows))
+        for col in ("agent", "after", "status"):
+            table.add_column(col)
+        for col in ("elapsed", "tokens", "tools"):
+            table.add_column(col, justify="right", no_wrap=True)
+        table.add_column("note", ratio=1)
         now = time.time()
         for tid, r in self.rows.items():
             elapsed = ""
@@ -93,8 +150,7 @@ class TaskBoard:
                 str(r.tools),
                 r.note,
             )
-        total = self.lead_tokens + sum(r.tokens for r in self.rows.values())
-        return Group(table, Text(f"lead tokens {self.lead_tokens}, total tokens {total}", "dim"))
+        return table
 
 
 class JsonLines:
@@ -106,6 +162,60 @@ class JsonLines:
     def __call__(self, event: dict[str, Any]) -> None:
         self.out.write(json.dumps({"ts": round(time.time(), 3), **event}) + "\n")
         self.out.flush()
+
+
+def run_table(title: str, runs: list[dict[str, Any]]) -> Table:
+    """``codeteam runs``: ids are never cut (other columns wrap; a long request is
+    shortened at a word, ``runs show`` has it whole)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("id", no_wrap=True, min_width=max((len(r["id"]) for r in runs), default=2))
+    table.add_column("status", no_wrap=True)
+    for col in ("tasks", "tokens"):
+        table.add_column(col, justify="right", no_wrap=True)
+    models = max((len(r["model"]) for r in runs), default=5)
+    table.add_column("model", overflow="fold", min_width=min(models, 17))
+    table.add_column("request", ratio=1, overflow="fold")
+    for r in runs:
+        table.add_row(
+            r["id"],
+            r["status"],
+            str(r["tasks"]),
+            str(r["tokens"]),
+            r["model"],
+            shorten(r["request"], 80),
+        )
+    return table
+
+
+#: The merge note :meth:`codeteam.team.workspace.MergeResult.describe` adds to a summary.
+_MERGED = re.compile(r"^\[(merged \d+ changed file\(s\): [^;\]]*)")
+_GENERATION = re.compile(r"g(\d+)")
+
+
+def _copy_line(run: dict[str, Any], t: dict[str, Any]) -> str | None:
+    """Which copy a task started from and what it merged back, from the records."""
+    if not t.get("base"):
+        return None
+    base = Path(t["base"])
+    if run.get("run_dir") and base.is_relative_to(run["run_dir"]):
+        base = base.relative_to(run["run_dir"])
+    gen = _GENERATION.fullmatch(base.name)
+    if gen:
+        n = int(gen.group(1))
+        what = f"after {n} merge(s)" if n else "as the run found it"
+        start = f"started from {base} (the workspace {what})"
+    else:
+        start = f"started from {base}"
+    lines = (t.get("result") or "").splitlines()
+    merged = next((m.group(1) for x in reversed(lines) if (m := _MERGED.match(x))), None)
+    if merged is None:
+        merged = "merged nothing back" if t["status"] in FINISHED else "not merged back (yet)"
+    conflicts = [
+        f"conflict {c['path']} (its version kept as {c['other'] or 'nothing: it deleted it'})"
+        for c in run.get("conflicts", [])
+        if c["task_id"] == t["id"]
+    ]
+    return "; ".join([start, merged, *conflicts])
 
 
 def show_run(console: Console, run: dict[str, Any]) -> None:
@@ -124,24 +234,29 @@ def show_run(console: Console, run: dict[str, Any]) -> None:
         for tid in children.get(parent, []):
             t = tasks[tid]
             extra = f" after {', '.join(t['depends_on'])}" if len(t["depends_on"]) > 1 else ""
-            console.print(
-                f"{'  ' * depth}- {tid} [{t['agent']}] {t['status']}{extra}"
-                + (f": {t['error']}" if t.get("error") else ""),
-                markup=False,
-                highlight=False,
-            )
+            line = f"{'  ' * depth}- {tid} [{t['agent']}] {t['status']}{extra}"
+            say(line + (f": {t['error']}" if t.get("error") else ""))
+            copy = _copy_line(run, t)
+            if copy:
+                say(f"{'  ' * depth}  {copy}")
             walk(tid, depth + 1)
 
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False)
+
     console.print("[bold]tasks[/]")
+    if tasks and not run.get("run_dir"):
+        say("  (in place: the tasks worked on the workspace itself, not on copies)")
     walk(None, 1)
     for lim in run.get("limits", []):
         who = f"task {lim['task_id']}" if lim["task_id"] else "run"
-        console.print(f"limit {lim['kind']} ({who}): {lim['detail']}", markup=False)
-    for c in run.get("conflicts", []):
-        console.print(f"conflict {c['path']} (task {c['task_id']}): {c['detail']}", markup=False)
+        say(f"limit {lim['kind']} ({who}): {lim['detail']}")
     calls = Table(title="calls", title_justify="left")
-    for col in ("kind", "task", "what", "status", "ms", "tokens in/out"):
-        calls.add_column(col)
+    calls.add_column("kind", no_wrap=True)
+    longest = max((len(t) for t in tasks), default=0)
+    calls.add_column("task", no_wrap=True, min_width=max(longest, len("(lead)")))
+    for col in ("what", "status", "ms", "tokens in/out"):
+        calls.add_column(col, overflow="fold")  # squeezed by long task ids: folded, not cut
     merged = [("model", c) for c in run["model_calls"]] + [("tool", c) for c in run["tool_calls"]]
     merged.sort(key=lambda kc: kc[1]["started_at"])
     for kind, c in merged:

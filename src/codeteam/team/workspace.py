@@ -25,6 +25,9 @@ SKIP = frozenset(
     {".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".venv", "node_modules"}
 )
 
+#: A merge note names at most this many files.
+MAX_NAMED = 10
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -40,9 +43,14 @@ class MergeResult:
     conflicts: list[Conflict] = field(default_factory=list)
 
     def describe(self) -> str:
+        """The note added to the task's summary (the lead reads it; ``runs show`` too)."""
         parts = []
-        if self.applied or self.merged:
-            parts.append(f"merged {len(self.applied) + len(self.merged)} changed file(s)")
+        files = sorted(self.applied + self.merged)
+        if files:
+            names = ", ".join(files[:MAX_NAMED]) + (
+                f" and {len(files) - MAX_NAMED} more" if len(files) > MAX_NAMED else ""
+            )
+            parts.append(f"merged {len(files)} changed file(s): {names}")
         for c in self.conflicts:
             parts.append(f"CONFLICT {c.path}: {c.detail}")
         return "; ".join(parts)

@@ -87,6 +87,12 @@ def _message(event: dict[str, Any]) -> str | None:
     return f"{who}: started"
 
 
+def _said(text: str, name: str) -> None:
+    """Refuse an empty or blank request before anything starts (the CLI does the same)."""
+    if not text.strip():
+        raise ToolError(f"{name} is empty: say what to build or change, in plain words")
+
+
 async def _with_team(ctx: ToolContext, workspace: str | None, go: Any) -> TeamResult:
     """Provider, store and progress plumbing shared by every team tool."""
     import asyncio
@@ -138,6 +144,8 @@ async def team_run(
     from codeteam.team.config import TeamConfig
     from codeteam.team.runner import run_team
 
+    _said(request, "request")
+
     async def go(ws: Path, provider: Any, store: Any, sink: Sink) -> RunResult:
         return await run_team(TeamConfig(request=request, workspace=ws), provider, store, sink)
 
@@ -153,6 +161,8 @@ def _agent_tool(agent: str) -> Any:
         ] = None,
     ) -> TeamResult:
         from codeteam.team.runner import run_agent
+
+        _said(task, "task")
 
         async def go(ws: Path, provider: Any, store: Any, sink: Sink) -> RunResult:
             return await run_agent(agent, task, ws, provider, store, sink)
