@@ -196,12 +196,19 @@ def test_the_claude_desktop_config_is_json_naming_the_installed_command() -> Non
     assert parse_serve_args(server["args"][1:]).roots == [Path("/home/me/projects")]
 
 
+def shown_with_resume(team: Block) -> str:
+    """The README resumes the same run it shows."""
+    return team.line("codeteam run --resume").split()[-1]
+
+
 def test_the_team_block_without_a_model(tmp_path: Path) -> None:
     team = block("export ANTHROPIC_API_KEY=")
     listed = bash(team.line("codeteam runs"), tmp_path)
     assert listed.returncode == 0 and "runs.db" in listed.stdout, listed.stderr
     run_id = team.line("codeteam runs show").split()[-1]
-    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", run_id)  # the form run ids have
+    # a beginning of the form run ids have (YYYYMMDD-HHMMSS-xxxxxx): any unique one is taken
+    assert re.fullmatch(r"\d{8}(-\d{1,6}(-[0-9a-f]{0,6})?)?", run_id)
+    assert shown_with_resume(team) == run_id
     shown = bash(team.line("codeteam runs show"), tmp_path)
     assert shown.returncode == 2
     assert (
