@@ -2,6 +2,7 @@
 # Build the codeteam image (codeteam:latest) with nothing fetched from PyPI inside the build.
 #
 #   scripts/build-image.sh            # build (needs a Docker engine, python3 with pip)
+#   scripts/build-image.sh --no-cache # the same, rebuilding every layer
 #   scripts/build-image.sh --lock     # re-pin docker/requirements/*.txt (needs uv), then stop
 #
 # What it does:
@@ -50,11 +51,16 @@ lock() {
     done
 }
 
-if [[ "${1:-}" == "--lock" ]]; then
+NO_CACHE=()
+case "${1:-}" in
+--lock)
     lock
     exit 0
-fi
-[[ $# -eq 0 ]] || die "unknown argument '$1': use no argument to build, or --lock"
+    ;;
+--no-cache) NO_CACHE=(--no-cache) ;; # rebuild every layer (the base and the wheels are kept)
+"") ;;
+*) die "unknown argument '$1': use no argument to build, --no-cache, or --lock" ;;
+esac
 
 command -v "$DOCKER" >/dev/null || die "no docker client ($DOCKER): install Docker (Debian: sudo scripts/docker-engine.sh)"
 "$DOCKER" info >/dev/null 2>&1 ||
@@ -114,7 +120,7 @@ base_from_archive() { # tag
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*' \
-        bookworm - "${sources[@]}" </dev/null |
+        bookworm - ${sources[@]+"${sources[@]}"} </dev/null |
         "$DOCKER" import --change 'CMD ["bash"]' --message "mmdebstrap --variant=minbase bookworm" - "$1" >/dev/null
 }
 if [[ -n ${CODETEAM_BASE:-} ]]; then
@@ -136,6 +142,11 @@ fi
 # --- 3. the image ----------------------------------------------------------------------------
 log "Building $IMAGE from $BASE"
 start=$(date +%s)
-"$DOCKER" build --network host --build-arg "BASE=$BASE" --build-arg "ARCH=$ARCH" -t "$IMAGE" .
+previous=$("$DOCKER" image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
+"$DOCKER" build ${NO_CACHE[@]+"${NO_CACHE[@]}"} --network host --build-arg "BASE=$BASE" --build-arg "ARCH=$ARCH" \
+    -t "$IMAGE" .
 size=$("$DOCKER" image inspect --format '{{.Size}}' "$IMAGE")
+if [[ -n $previous && $previous != $("$DOCKER" image inspect --format '{{.Id}}' "$IMAGE") ]]; then
+    "$DOCKER" image rm "$previous" >/dev/null 2>&1 || true # the image this one replaces, unless in use
+fi
 log "Built $IMAGE in $(($(date +%s) - start)) s: $((size / 1000000)) MB (base $BASE)"

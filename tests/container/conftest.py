@@ -45,7 +45,9 @@ def docker_or_skip() -> str:
             return docker
         why = (done.stderr.strip().splitlines() or ["docker info failed"])[-1]
     if os.environ.get("CI") == "true":
-        pytest.fail(f"no Docker engine answers ({why}): .ci/run must start one (scripts/docker-engine.sh)")
+        pytest.fail(
+            f"no Docker engine answers ({why}): .ci/run must start one (scripts/docker-engine.sh)"
+        )
     pytest.skip(f"no Docker engine answers ({why})")
 
 
@@ -100,7 +102,9 @@ class Container:
     def inspect(self, template: str) -> str:
         return subprocess.run(
             [self.docker, "inspect", "--format", template, self.name],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
 
     def exec(self, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -113,26 +117,39 @@ class Container:
 
 
 def start_container(docker: str, base: Path) -> Container:
-    """``docker run`` exactly as the README says, with a free port, a fresh name, this
-    test's workspace and a secret in the container's environment; waits until it answers."""
-    c = Container(docker, f"codeteam-test-{uuid.uuid4().hex[:8]}", free_port(),
-                  secrets.token_urlsafe(24), host_workspace(base))
-    argv = readme_docker_run()
-    argv = substitute(argv, "docker", docker)
-    argv = substitute(argv, "codeteam", c.name)  # --name codeteam
-    argv = substitute(argv, "127.0.0.1:8080:8080", f"127.0.0.1:{c.port}:8080")
-    argv = substitute(argv, "$PWD/workspace:/workspace", f"{c.workspace}:/workspace")
-    argv = substitute(argv, "codeteam-go-cache:/var/tmp/codeteam", "codeteam-test-go-cache:/var/tmp/codeteam")
-    assert argv[-1] == IMAGE, f"the README's docker run line should end with {IMAGE}: {argv}"
-    argv[-1:] = ["-e", f"CODETEAM_TEST_SECRET={CANARY}", IMAGE]
-    env = {**os.environ, "CODETEAM_TOKEN": c.token}
-    subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
+    """:func:`run_container`, then wait until the server answers."""
+    c = run_container(docker, base)
     try:
         wait_answering(c)
     except BaseException:
         print(c.logs())
         c.remove()
         raise
+    return c
+
+
+def run_container(docker: str, base: Path) -> Container:
+    """``docker run`` exactly as the README says, with a free port, a fresh name, a
+    workspace under ``base`` and a secret in the container's environment."""
+    c = Container(
+        docker,
+        f"codeteam-test-{uuid.uuid4().hex[:8]}",
+        free_port(),
+        secrets.token_urlsafe(24),
+        host_workspace(base),
+    )
+    argv = readme_docker_run()
+    argv = substitute(argv, "docker", docker)
+    argv = substitute(argv, "codeteam", c.name)  # --name codeteam
+    argv = substitute(argv, "127.0.0.1:8080:8080", f"127.0.0.1:{c.port}:8080")
+    argv = substitute(argv, "$PWD/workspace:/workspace", f"{c.workspace}:/workspace")
+    argv = substitute(
+        argv, "codeteam-go-cache:/var/tmp/codeteam", "codeteam-test-go-cache:/var/tmp/codeteam"
+    )
+    assert argv[-1] == IMAGE, f"the README's docker run line should end with {IMAGE}: {argv}"
+    argv[-1:] = ["-e", f"CODETEAM_TEST_SECRET={CANARY}", IMAGE]
+    env = {**os.environ, "CODETEAM_TOKEN": c.token}
+    subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
     return c
 
 
@@ -152,12 +169,12 @@ def wait_answering(c: Container, deadline_s: float = 120.0) -> None:
 
 
 @asynccontextmanager
-async def mcp_client(c: Container) -> AsyncIterator[Client]:
-    """The official SDK's client over Streamable HTTP, with the container's token."""
+async def mcp_client(url: str, token: str) -> AsyncIterator[Client]:
+    """The official SDK's client over Streamable HTTP, with a bearer token."""
     http = httpx2.AsyncClient(
-        headers={"Authorization": f"Bearer {c.token}"}, timeout=httpx2.Timeout(30, read=600)
+        headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(30, read=600)
     )
-    async with http, Client(streamable_http_client(c.url, http_client=http)) as client:
+    async with http, Client(streamable_http_client(url, http_client=http)) as client:
         yield client
 
 
@@ -171,16 +188,26 @@ def image(docker: str) -> str:
     """codeteam:latest, built by scripts/build-image.sh from this checkout."""
     start = time.monotonic()
     done = subprocess.run(
-        ["bash", "scripts/build-image.sh"], cwd=REPO, capture_output=True, text=True,
-        timeout=BUILD_TIMEOUT_S, check=False,
+        ["bash", "scripts/build-image.sh"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        check=False,
     )
-    assert done.returncode == 0, f"scripts/build-image.sh failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    print(f"image built in {time.monotonic() - start:.0f} s: {done.stdout.strip().splitlines()[-1]}")
+    assert done.returncode == 0, (
+        f"scripts/build-image.sh failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    )
+    print(
+        f"image built in {time.monotonic() - start:.0f} s: {done.stdout.strip().splitlines()[-1]}"
+    )
     return IMAGE
 
 
 @pytest.fixture(scope="module")
-def container(docker: str, image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
+def container(
+    docker: str, image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Container]:
     c = start_container(docker, tmp_path_factory.mktemp("container"))
     yield c
     c.remove()

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(3000)
 
 
 async def call(c: Container, tool: str, **arguments: Any) -> dict[str, Any]:
-    async with mcp_client(c) as client:
+    async with mcp_client(c.url, c.token) as client:
         r = await client.call_tool(tool, arguments)
     assert r.structured_content is not None, r
     return dict(r.structured_content)
@@ -52,7 +52,7 @@ def processes_named(name: str) -> list[int]:
 
 
 async def test_tools_list_answers_with_the_token(container: Container) -> None:
-    async with mcp_client(container) as client:
+    async with mcp_client(container.url, container.token) as client:
         listed = await client.list_tools()
     names = {t.name for t in listed.tools}
     assert {"execute_code", "run_tests", "code_review", "list_toolchains"} <= names
@@ -64,7 +64,9 @@ async def test_a_request_without_the_token_gets_401(container: Container) -> Non
     assert r.status_code == 401
     assert r.headers["www-authenticate"].startswith("Bearer")
     wrong = httpx2.post(
-        container.url, json=body, headers={"Authorization": "Bearer wrong", "Accept": "application/json"}
+        container.url,
+        json=body,
+        headers={"Authorization": "Bearer wrong", "Accept": "application/json"},
     )
     assert wrong.status_code == 401
 
@@ -93,7 +95,9 @@ async def test_run_tests_on_a_go_project_of_the_host_user(container: Container) 
 
 
 async def test_go_race_detector_builds_with_the_images_cgo(container: Container) -> None:
-    s = await call(container, "run_tests", path="goproj", select=["TestAdd"], race=True, timeout_s=300)
+    s = await call(
+        container, "run_tests", path="goproj", select=["TestAdd"], race=True, timeout_s=300
+    )
     assert s["status"] == "ok" and s["passed"] == 1, s
 
 
@@ -121,7 +125,9 @@ async def test_sandbox_has_no_network_not_even_the_servers_port(container: Conta
     assert s["stdout"] == "['lo']\nblocked 127.0.0.1\nblocked 1.1.1.1\n", s
 
 
-async def test_no_secret_of_the_containers_environment_reaches_the_code(container: Container) -> None:
+async def test_no_secret_of_the_containers_environment_reaches_the_code(
+    container: Container,
+) -> None:
     code = (
         "import os\n"
         "print(sorted(os.environ.items()))\n"
@@ -141,7 +147,10 @@ async def test_no_secret_of_the_containers_environment_reaches_the_code(containe
 async def test_bombs_are_contained_and_the_next_call_is_fine(container: Container) -> None:
     name = f"cbomb{os.getpid()}"
     named = f"open('/proc/self/comm', 'w').write({name!r})\n"
-    fork_bomb = named + "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    fork_bomb = (
+        named
+        + "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    )
     memory_bomb = named + "x = []\nwhile True:\n    x.append(bytearray(50 * 1024 * 1024))\n"
     fork, memory = await asyncio.gather(
         run_py(container, fork_bomb, timeout_s=5), run_py(container, memory_bomb, timeout_s=30)
@@ -189,7 +198,10 @@ async def test_docker_stop_ends_the_server_within_10_s_mid_call(
             await asyncio.sleep(0.1)
         start = time.monotonic()
         await asyncio.to_thread(
-            subprocess.run, [docker, "stop", "--time", "10", c.name], check=True, capture_output=True
+            subprocess.run,
+            [docker, "stop", "--time", "10", c.name],
+            check=True,
+            capture_output=True,
         )
         took = time.monotonic() - start
         call_task.cancel()
