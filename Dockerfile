@@ -6,6 +6,8 @@ ARG BASE=debian:bookworm-slim
 
 # ---- build: the two virtualenvs from the hash-checked wheelhouse, and the static launcher ----
 FROM ${BASE} AS build
+# marks this stage's images, so scripts/build-image.sh can prune old ones (not the image's)
+LABEL org.codeteam.stage=build
 ARG ARCH=x86_64
 ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update -qq \

@@ -149,4 +149,6 @@ size=$("$DOCKER" image inspect --format '{{.Size}}' "$IMAGE")
 if [[ -n $previous && $previous != $("$DOCKER" image inspect --format '{{.Id}}' "$IMAGE") ]]; then
     "$DOCKER" image rm "$previous" >/dev/null 2>&1 || true # the image this one replaces, unless in use
 fi
+# build-stage layers of earlier builds (each source change leaves ~100 MB of them)
+"$DOCKER" image prune -f --filter label=org.codeteam.stage=build --filter until=168h >/dev/null
 log "Built $IMAGE in $(($(date +%s) - start)) s: $((size / 1000000)) MB (base $BASE)"

@@ -33,6 +33,18 @@ if "$DOCKER" info >/dev/null 2>&1; then
     exit 0
 fi
 
+# A dockerd that was killed (a CI machine handed over between runs) leaves its pid files, and
+# while such a pid exists (a zombie not yet reaped, or another process reusing the number),
+# a new dockerd refuses to start.
+for entry in dockerd:/var/run/docker.pid containerd:/var/run/docker/containerd/containerd.pid; do
+    name=${entry%%:*} pidfile=${entry#*:}
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    [[ -n $pid ]] || continue
+    if [[ $(cat "/proc/$pid/comm" 2>/dev/null) != "$name" ]] || grep -qs '^State:[[:space:]]*Z' "/proc/$pid/status"; then
+        echo "==> Removing $pidfile: its $name (pid $pid) is gone"
+        rm -f "$pidfile"
+    fi
+done
 echo "==> Starting dockerd (log: $LOG)"
 # setsid: the engine outlives this script and the CI step that ran it.
 setsid /usr/sbin/dockerd --storage-driver=overlay2 >>"$LOG" 2>&1 </dev/null &
