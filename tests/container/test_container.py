@@ -184,6 +184,18 @@ def test_the_root_file_system_is_read_only(container: Container) -> None:
     assert done.returncode != 0 and "Read-only file system" in done.stderr, done
 
 
+def test_the_container_refuses_to_start_without_a_token(docker: str, image: str) -> None:
+    done = subprocess.run(
+        [docker, "run", "--rm", "-e", "CODETEAM_TOKEN=", image],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "without a token" in done.stderr, done
+
+
 async def test_docker_stop_ends_the_server_within_10_s_mid_call(
     docker: str, image: str, tmp_path: Path
 ) -> None:
