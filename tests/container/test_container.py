@@ -126,6 +126,19 @@ async def test_sandbox_has_no_network_not_even_the_servers_port(container: Conta
     assert s["stdout"] == "['lo']\nblocked 127.0.0.1\nblocked 1.1.1.1\n", s
 
 
+async def test_code_runs_as_a_slot_uid_without_capabilities(container: Container) -> None:
+    code = (
+        "import os\n"
+        "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')]\n"
+        "print(os.getuid(), os.geteuid(), caps[0])\n"
+    )
+    s = await run_py(container, code)
+    uid, euid, caps = s["stdout"].split()
+    # the image's CODETEAM_SANDBOX_UID_BASE: clear of a native install's 61000 range
+    assert 2_000_000 <= int(uid) == int(euid) < 2_000_000 + 4096, s
+    assert int(caps, 16) == 0, s
+
+
 async def test_no_secret_of_the_containers_environment_reaches_the_code(
     container: Container,
 ) -> None:
