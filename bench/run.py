@@ -3,9 +3,9 @@
     /opt/codeteam/venv/bin/python bench/run.py [--quick] [--only startup,concurrency,...]
 
 Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
-peak memory under load), execute, go, humaneval, team. Prints a table of figures and ratios,
-and the targets they are held to. Results worth keeping go to bench/RESULTS.md
-with the command, the machine and the date.
+peak memory under load), execute, go, humaneval, team, container (image size, builds, latency
+inside vs outside). Prints a table of figures and ratios, and the targets they are held to.
+Results worth keeping go to bench/RESULTS.md with the command, the machine and the date.
 """
 
 from __future__ import annotations
@@ -528,7 +528,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    sections = set((args.only or "startup,concurrency,execute,go,humaneval,team").split(","))
+    sections = set(
+        (args.only or "startup,concurrency,execute,go,humaneval,team,container").split(",")
+    )
     runs = 5 if args.quick else 20
     print(
         f"codeteam benchmarks — {platform.node()} {platform.machine()}, {os.cpu_count()} "
@@ -553,6 +555,10 @@ def main() -> int:
             from team_bench import bench_team  # type: ignore[import-not-found]
 
             bench_team(row)
+        if "container" in sections:
+            from container_bench import bench_container  # type: ignore[import-not-found]
+
+            bench_container(row, runs, cold=not args.quick)
     print()
     print("| figure | codeteam | baseline | ratio | target |")
     print("| --- | --- | --- | --- | --- |")

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.tools.helpers import call
 
 
@@ -24,6 +26,26 @@ async def test_write_then_read_roundtrip(ctx: Any, workspace: Path) -> None:
     assert read.structured["content"] == "x = 1\n"
     assert read.structured["truncated"] is False
     assert not [p for p in (workspace / "new/dir").iterdir() if p.name.startswith(".codeteam-")]
+
+
+async def test_a_root_server_gives_what_it_writes_to_the_workspace_owner(
+    ctx: Any, workspace: Path
+) -> None:
+    # A root server (the container) writing into a host user's workspace must not leave
+    # root-owned files there: new files and directories take the workspace root's owner,
+    # a replaced file keeps its own.
+    if os.geteuid() != 0:
+        pytest.skip("only root can give files away")
+    os.chown(workspace, 1000, 1000)
+    (workspace / "kept.txt").write_text("a")
+    os.chown(workspace / "kept.txt", 1001, 1001)
+    assert (await call(ctx, "write_file", path="new/dir/f.txt", content="x")).structured["created"]
+    assert (await call(ctx, "write_file", path="kept.txt", content="b")).structured["status"] == "ok"
+    for rel in ("new", "new/dir", "new/dir/f.txt"):
+        st = (workspace / rel).stat()
+        assert (st.st_uid, st.st_gid) == (1000, 1000), rel
+    st = (workspace / "kept.txt").stat()
+    assert (st.st_uid, st.st_gid, (workspace / "kept.txt").read_text()) == (1001, 1001, "b")
 
 
 async def test_read_with_offset_and_limit(ctx: Any, workspace: Path) -> None:

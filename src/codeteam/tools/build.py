@@ -22,6 +22,7 @@ from codeteam.tools.project import (
     snapshot_lines,
     translated,
 )
+from codeteam.tools.writing import replace_file
 
 Target = Literal["wheel", "binary", "dockerfile", "docker_image"]
 MAX_ARTIFACT_BYTES = 128 << 20
@@ -73,28 +74,21 @@ def write_artifact(
     target = confine(roots, str(project.path / rel), must_exist=False)
     if target.path.is_dir():
         raise ToolError(f"{display(target, roots)} is a directory; move it away and build again")
-    target.path.parent.mkdir(parents=True, exist_ok=True)
-    confine(roots, str(target.path.parent))  # nothing moved the parent outside meanwhile
-    fd, tmp = tempfile.mkstemp(prefix=".codeteam-", dir=target.path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o755 if executable else 0o644)
-        os.replace(tmp, target.path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(roots, target, data, 0o755 if executable else 0o644)
     return Artifact(display(target, roots), len(data), hashlib.sha256(data).hexdigest())
 
 
-def _docker_environment() -> dict[str, str]:
-    """PATH and the docker CLI's own ``DOCKER_*`` settings (which engine, which context,
-    TLS), so a user's ``DOCKER_HOST`` is honoured; nothing else of the server's
-    environment reaches the build."""
-    env = {k: v for k, v in os.environ.items() if k.startswith("DOCKER_")}
-    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
-    env["DOCKER_BUILDKIT"] = "1"
-    return env
+#: What tells the docker client which engine to use (a remote or rootless one) and how.
+_DOCKER_CLIENT_ENV = frozenset(
+    (
+        "HOME",
+        "DOCKER_HOST",
+        "DOCKER_CONTEXT",
+        "DOCKER_CONFIG",
+        "DOCKER_CERT_PATH",
+        "DOCKER_TLS_VERIFY",
+    )
+)
 
 
 async def _docker(*args: str, timeout: float) -> tuple[int | None, str]:
@@ -111,7 +105,11 @@ async def _docker(*args: str, timeout: float) -> tuple[int | None, str]:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=_docker_environment(),
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            **{k: v for k, v in os.environ.items() if k in _DOCKER_CLIENT_ENV},
+            "DOCKER_BUILDKIT": "1",
+        },
     )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)

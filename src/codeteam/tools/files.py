@@ -118,7 +118,7 @@ async def write_file(
     path: Annotated[str, Doc("file to write, relative to the workspace root")],
     content: Annotated[str, Doc("the complete new text of the file")],
 ) -> WriteResult:
-    import tempfile
+    from codeteam.tools.writing import replace_file
 
     settings = ctx.settings
     data = content.encode("utf-8")
@@ -132,19 +132,8 @@ async def write_file(
     if target.path == target.root:
         raise ToolError("give a file path, not the workspace root")
     created = not target.path.exists()
-    target.path.parent.mkdir(parents=True, exist_ok=True)
-    # Re-check after creating directories: nothing may have moved the parent outside.
-    confine(settings.roots, str(target.path.parent))
-    fd, tmp = tempfile.mkstemp(prefix=".codeteam-", dir=target.path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        mode = target.path.stat().st_mode & 0o777 if not created else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target.path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    mode = target.path.stat().st_mode & 0o777 if not created else 0o644
+    replace_file(settings.roots, target, data, mode)
     return WriteResult("ok", display(target, settings.roots), len(data), created)
 
 
