@@ -105,6 +105,10 @@ OTHER_VARIABLES = frozenset(
         "CODETEAM_PROFILE_TOP",  # set for sandboxed profiling (toolchains/python_perf.py)
         "CODETEAM_PYTHON",  # the interpreter scripts/test.sh uses
         "CODETEAM_PREFIX",  # where scripts/install.sh installs
+        "CODETEAM_IMAGE",  # the tag scripts/build-image.sh builds
+        "CODETEAM_BASE",  # the base image scripts/build-image.sh builds on
+        "CODETEAM_IMAGE_CACHE",  # scripts/build-image.sh's wheel download cache
+        "CODETEAM_DOCKERD_LOG",  # where scripts/docker-engine.sh logs the engine it starts
     }
 )
 _TRUE = ("1", "true", "yes", "on")
