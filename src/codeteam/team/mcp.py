@@ -2,8 +2,10 @@
 
 By default it starts ``codeteam serve`` over stdio with the run's workspace as its only
 root; ``--mcp-server`` picks any other server by command line or by URL (Streamable
-HTTP). The official SDK's ``ClientSession`` multiplexes concurrent requests, so parallel
-specialists share it.
+HTTP). Both sessions multiplex concurrent requests, so parallel specialists share one.
+A server started by command is spoken to by :mod:`codeteam.team.stdio_client` (the
+official SDK's client costs ~34 MiB in this process, see there); a URL by the official
+SDK's Streamable HTTP client, imported only then.
 
 Tasks on isolated copies each get their own server rooted at their copy (started on
 their first tool call): our own server, or a ``--mcp-server`` command containing
@@ -20,10 +22,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from codeteam.config import ConfigError
 from codeteam.llm import ToolDef
+from codeteam.team.stdio_client import RequestFailed, open_stdio_session
 
 #: Tool results longer than this are cut before they reach the model's context.
 RESULT_CAP = 24_000
@@ -44,52 +47,90 @@ def _model_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _render(result: Any) -> ToolOutcome:
-    texts = [c.text for c in result.content if getattr(c, "type", "") == "text"]
-    structured = getattr(result, "structured_content", None)
+def _render(result: dict[str, Any]) -> ToolOutcome:
+    """A ``tools/call`` result (wire shape) as the model and the records see it."""
+    content = result.get("content") or []
+    texts = [c.get("text", "") for c in content if isinstance(c, dict) and c.get("type") == "text"]
+    structured = result.get("structuredContent")
+    is_error = bool(result.get("isError"))
     text = "\n".join(texts)
     if not text and structured is not None:
         text = json.dumps(structured)
     if len(text) > RESULT_CAP:
         half = RESULT_CAP // 2
         text = f"{text[:half]}\n[... {len(text) - RESULT_CAP} characters cut ...]\n{text[-half:]}"
-    status = "error" if result.is_error else "ok"
+    status = "error" if is_error else "ok"
     if isinstance(structured, dict) and isinstance(structured.get("status"), str):
         status = structured["status"]
     return ToolOutcome(
-        text or ("(error)" if result.is_error else "(no output)"),
-        bool(result.is_error),
+        text or ("(error)" if is_error else "(no output)"),
+        is_error,
         status,
         structured if isinstance(structured, dict) else None,
     )
 
 
+class Session(Protocol):
+    """What the team needs of an MCP session; results in their wire (JSON) shape."""
+
+    async def list_tools(self) -> list[dict[str, Any]]: ...
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+
+
 class McpTools:
     """The tools one MCP server offers, callable concurrently."""
 
-    def __init__(self, session: Any, tools: list[ToolDef]) -> None:
+    def __init__(self, session: Session, tools: list[ToolDef]) -> None:
         self._session = session
         self.tools = {t.name: t for t in tools}
 
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        try:
+            result = await self._session.call_tool(name, arguments)
+        except RequestFailed as exc:
+            return ToolOutcome(f"error: {exc}", True, "protocol_error")
+        return _render(result)
+
+
+class _SdkSession:
+    """The official SDK's ``ClientSession`` (Streamable HTTP) behind :class:`Session`."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def list_tools(self) -> list[dict[str, Any]]:
+        listing = await self._session.list_tools()
+        return [t.model_dump(by_alias=True, exclude_none=True) for t in listing.tools]
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         from mcp.shared.exceptions import MCPError
 
         try:
             result = await self._session.call_tool(name, arguments)
         except MCPError as exc:
-            return ToolOutcome(f"error: {exc}", True, "protocol_error")
-        return _render(result)
+            raise RequestFailed(exc.error.code, str(exc)) from None
+        dumped: dict[str, Any] = result.model_dump(by_alias=True, exclude_none=True)
+        return dumped
 
 
 #: Never passed to the team's own server: it would offer the team tools again (recursion).
 _NOT_INHERITED = ("CODETEAM_TEAM_PROVIDER", "CODETEAM_CATALOG")
 
 
-def _server_env() -> dict[str, str]:
+#: Settings of a task's own server, unless the environment sets them: it serves one
+#: agent, whose tool calls come one at a time with a model turn between them, so one
+#: pre-started sandbox (refilled after each call) is as good as the default three, which
+#: would keep two idle interpreters per task (~3 MiB PSS each).
+TASK_SERVER_DEFAULTS = {"CODETEAM_POOL_SIZE": "1"}
+
+
+def _server_env(defaults: dict[str, str]) -> dict[str, str]:
     # The server gets the SDK's minimal environment plus our own settings, never API keys.
-    return {
+    own = {
         k: v for k, v in os.environ.items() if k.startswith("CODETEAM_") and k not in _NOT_INHERITED
     }
+    return defaults | own
 
 
 def can_isolate(target: str | None) -> bool:
@@ -111,8 +152,20 @@ def _reason(exc: BaseException) -> str:
 
 
 @asynccontextmanager
-async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools]:
+async def connect(
+    target: str | None,
+    workspace: Path,
+    *,
+    listing_only: bool = False,
+    defaults: dict[str, str] | None = None,
+) -> AsyncIterator[McpTools]:
     """Open the run's MCP session: ``target`` None (our own server), a command, or a URL.
+
+    ``listing_only``: the caller needs only the tool listing (its tasks each get their own
+    server), so the server is stopped once it has listed its tools rather than kept for
+    the whole run; a call made anyway is answered as a protocol error. ``defaults``:
+    ``CODETEAM_*`` settings for a server started by command, unless the environment
+    sets them.
 
     A server that cannot be started or reached raises :class:`ConfigError` naming it
     (the fix is in ``--mcp-server``, not in the run)."""
@@ -121,7 +174,9 @@ async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools
         # A transport's failure surfaces when its task group closes, as a group: caught
         # around the whole stack, and only while opening (later errors are the caller's).
         async with AsyncExitStack() as stack:
-            tools = await _open(stack, target, workspace)
+            tools = await _open(stack, target, workspace, defaults or {})
+            if listing_only:
+                await stack.aclose()
             opened = True
             yield tools
     except ConfigError:
@@ -135,14 +190,18 @@ async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools
         ) from None
 
 
-async def _open(stack: AsyncExitStack, target: str | None, workspace: Path) -> McpTools:
-    from mcp.client.session import ClientSession
-    from mcp.client.stdio import StdioServerParameters, stdio_client
-
+async def _open(
+    stack: AsyncExitStack, target: str | None, workspace: Path, defaults: dict[str, str]
+) -> McpTools:
+    session: Session
     if target and target.startswith(("http://", "https://")):
+        from mcp.client.session import ClientSession
         from mcp.client.streamable_http import streamable_http_client
 
         streams = await stack.enter_async_context(streamable_http_client(target))
+        sdk = await stack.enter_async_context(ClientSession(streams[0], streams[1]))
+        await sdk.initialize()
+        session = _SdkSession(sdk)
     else:
         argv = (
             [a.replace("{root}", str(workspace)) for a in shlex.split(target)]
@@ -151,20 +210,15 @@ async def _open(stack: AsyncExitStack, target: str | None, workspace: Path) -> M
         )
         if not argv:
             raise ConfigError("--mcp-server is empty: give a command line or an http(s) URL")
-        params = StdioServerParameters(
-            command=argv[0], args=argv[1:], env=_server_env(), cwd=str(workspace)
-        )
         try:
-            streams = await stack.enter_async_context(stdio_client(params))
+            session = await stack.enter_async_context(
+                open_stdio_session(argv, _server_env(defaults), str(workspace))
+            )
         except OSError as exc:
             raise ConfigError(f"cannot start MCP server {argv[0]!r}: {exc.strerror}") from None
-    read, write = streams[0], streams[1]
-    session = await stack.enter_async_context(ClientSession(read, write))
-    await session.initialize()
-    listing = await session.list_tools()
     tools = [
-        ToolDef(t.name, t.description or t.name, _model_schema(dict(t.input_schema)))
-        for t in listing.tools
+        ToolDef(t["name"], t.get("description") or t["name"], _model_schema(dict(t["inputSchema"])))
+        for t in await session.list_tools()
     ]
     return McpTools(session, tools)
 
@@ -173,8 +227,7 @@ class TaskServer:
     """A task's own server, rooted at its copy; the copy (``prepare``) and the server are
     made on the task's first tool call, so a task that calls no tool costs neither.
 
-    Enter and leave it in the task's own asyncio task (the SDK's transports are anyio
-    task groups).
+    Enter and leave it in the task's own asyncio task.
     """
 
     def __init__(self, target: str | None, prepare: Callable[[], Awaitable[Path]]) -> None:
@@ -186,7 +239,9 @@ class TaskServer:
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         if self._tools is None:
             root = await self._prepare()
-            self._tools = await self._stack.enter_async_context(connect(self._target, root))
+            self._tools = await self._stack.enter_async_context(
+                connect(self._target, root, defaults=TASK_SERVER_DEFAULTS)
+            )
         return await self._tools.call(name, arguments)
 
     async def aclose(self) -> None:
