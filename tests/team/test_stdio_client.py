@@ -75,6 +75,16 @@ async def test_a_server_that_dies_during_a_call_answers_it_as_a_protocol_error(
             await session.call_tool("t", {})
 
 
+async def test_arguments_that_are_not_json_fail_that_call_only(
+    server: tuple[list[str], Path], tmp_path: Path
+) -> None:
+    argv, _ = server
+    async with open_stdio_session(argv, {}, str(tmp_path)) as session:
+        outcome = await McpTools(session, []).call("t", {"x": float("nan")})
+        assert outcome.status == "protocol_error" and "cannot send" in outcome.text
+        assert [t["name"] for t in await session.list_tools()] == ["t"]
+
+
 async def test_requests_from_the_server_are_answered(
     server: tuple[list[str], Path], tmp_path: Path
 ) -> None:

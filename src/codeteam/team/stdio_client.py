@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from codeteam import __version__
-from codeteam.protocol.jsonrpc import METHOD_NOT_FOUND, dumps
+from codeteam.protocol.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, dumps
 from codeteam.protocol.versions import HANDSHAKE_VERSIONS, LATEST_HANDSHAKE
 
 #: What a server inherits besides what the caller passes (the SDK's choice on POSIX).
@@ -67,7 +67,7 @@ class StdioSession:
             self._send({"jsonrpc": "2.0", "id": rid, "method": method, "params": params})
             return await answer
         except asyncio.CancelledError:
-            if self._closed is None:
+            with contextlib.suppress(RequestFailed):  # a server already gone needs no notice
                 self.notify("notifications/cancelled", {"requestId": rid, "reason": "cancelled"})
             raise
         finally:
@@ -84,7 +84,13 @@ class StdioSession:
         assert stdin is not None
         if stdin.is_closing():
             raise RequestFailed(CONNECTION_CLOSED, self._closed or "Connection closed")
-        stdin.write(dumps(message).encode("ascii") + b"\n")
+        try:
+            frame = dumps(message)
+        except ValueError as exc:  # NaN or Infinity in the arguments: not JSON
+            raise RequestFailed(
+                INVALID_PARAMS, f"cannot send this request as JSON: {exc}"
+            ) from None
+        stdin.write(frame.encode("ascii") + b"\n")
 
     async def _read(self) -> None:
         stdout = self._proc.stdout
