@@ -1,6 +1,6 @@
 """``codeteam run`` imports only what the run needs (issue 10 item 4: the memory of a team
 run). The official ``mcp`` SDK's client also imports its server side (starlette, uvicorn,
-...), about 34 MiB; the model SDK not chosen is as heavy. Checked on a real run whose
+...), about 31 MiB; the model SDK not chosen is as heavy. Checked on a real run whose
 task calls a tool through its own ``codeteam serve``, from the CLI's import log."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ By default it starts ``codeteam serve`` over stdio with the run's workspace as i
 root; ``--mcp-server`` picks any other server by command line or by URL (Streamable
 HTTP). Both sessions multiplex concurrent requests, so parallel specialists share one.
 A server started by command is spoken to by :mod:`codeteam.team.stdio_client` (the
-official SDK's client costs ~34 MiB in this process, see there); a URL by the official
+official SDK's client costs ~31 MiB in this process, see there); a URL by the official
 SDK's Streamable HTTP client, imported only then.
 
 Tasks on isolated copies each get their own server rooted at their copy (started on
