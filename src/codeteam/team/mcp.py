@@ -2,10 +2,10 @@
 
 By default it starts ``codeteam serve`` over stdio with the run's workspace as its only
 root; ``--mcp-server`` picks any other server by command line or by URL (Streamable
-HTTP). Both sessions multiplex concurrent requests, so parallel specialists share one.
-A server started by command is spoken to by :mod:`codeteam.team.stdio_client` (the
-official SDK's client costs ~31 MiB in this process, see there); a URL by the official
-SDK's Streamable HTTP client, imported only then.
+HTTP). The official SDK's ``ClientSession`` multiplexes concurrent requests, so parallel
+specialists share it. Importing any of ``mcp.client`` runs ``mcp/__init__``, which also
+imports the SDK's server side (~31 MiB PSS in ``codeteam run``, measured): a hand-written
+stdio client was tried and dropped, the project keeps the official client.
 
 Tasks on isolated copies each get their own server rooted at their copy (started on
 their first tool call): our own server, or a ``--mcp-server`` command containing
@@ -22,11 +22,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from codeteam.config import ConfigError
 from codeteam.llm import ToolDef
-from codeteam.team.stdio_client import RequestFailed, open_stdio_session
 
 #: Tool results longer than this are cut before they reach the model's context.
 RESULT_CAP = 24_000
@@ -47,71 +46,49 @@ def _model_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _render(result: dict[str, Any]) -> ToolOutcome:
-    """A ``tools/call`` result (wire shape) as the model and the records see it."""
-    content = result.get("content") or []
-    texts = [c.get("text", "") for c in content if isinstance(c, dict) and c.get("type") == "text"]
-    structured = result.get("structuredContent")
-    is_error = bool(result.get("isError"))
+def _render(result: Any) -> ToolOutcome:
+    texts = [c.text for c in result.content if getattr(c, "type", "") == "text"]
+    structured = getattr(result, "structured_content", None)
     text = "\n".join(texts)
     if not text and structured is not None:
         text = json.dumps(structured)
     if len(text) > RESULT_CAP:
         half = RESULT_CAP // 2
         text = f"{text[:half]}\n[... {len(text) - RESULT_CAP} characters cut ...]\n{text[-half:]}"
-    status = "error" if is_error else "ok"
+    status = "error" if result.is_error else "ok"
     if isinstance(structured, dict) and isinstance(structured.get("status"), str):
         status = structured["status"]
     return ToolOutcome(
-        text or ("(error)" if is_error else "(no output)"),
-        is_error,
+        text or ("(error)" if result.is_error else "(no output)"),
+        bool(result.is_error),
         status,
         structured if isinstance(structured, dict) else None,
     )
 
 
-class Session(Protocol):
-    """What the team needs of an MCP session; results in their wire (JSON) shape."""
-
-    async def list_tools(self) -> list[dict[str, Any]]: ...
-
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
-
-
 class McpTools:
     """The tools one MCP server offers, callable concurrently."""
 
-    def __init__(self, session: Session, tools: list[ToolDef]) -> None:
+    def __init__(self, session: Any, tools: list[ToolDef]) -> None:
         self._session = session
         self.tools = {t.name: t for t in tools}
 
+    def stopped(self) -> None:
+        """The server is gone (kept only for its listing): calls now fail as protocol errors."""
+        self._session = None
+
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
-        try:
-            result = await self._session.call_tool(name, arguments)
-        except RequestFailed as exc:
-            return ToolOutcome(f"error: {exc}", True, "protocol_error")
-        return _render(result)
-
-
-class _SdkSession:
-    """The official SDK's ``ClientSession`` (Streamable HTTP) behind :class:`Session`."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-
-    async def list_tools(self) -> list[dict[str, Any]]:
-        listing = await self._session.list_tools()
-        return [t.model_dump(by_alias=True, exclude_none=True) for t in listing.tools]
-
-    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        if self._session is None:
+            return ToolOutcome(
+                "error: this MCP server was stopped after listing its tools", True, "protocol_error"
+            )
         from mcp.shared.exceptions import MCPError
 
         try:
             result = await self._session.call_tool(name, arguments)
         except MCPError as exc:
-            raise RequestFailed(exc.error.code, str(exc)) from None
-        dumped: dict[str, Any] = result.model_dump(by_alias=True, exclude_none=True)
-        return dumped
+            return ToolOutcome(f"error: {exc}", True, "protocol_error")
+        return _render(result)
 
 
 #: Never passed to the team's own server: it would offer the team tools again (recursion).
@@ -177,6 +154,7 @@ async def connect(
             tools = await _open(stack, target, workspace, defaults or {})
             if listing_only:
                 await stack.aclose()
+                tools.stopped()
             opened = True
             yield tools
     except ConfigError:
@@ -193,15 +171,13 @@ async def connect(
 async def _open(
     stack: AsyncExitStack, target: str | None, workspace: Path, defaults: dict[str, str]
 ) -> McpTools:
-    session: Session
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
     if target and target.startswith(("http://", "https://")):
-        from mcp.client.session import ClientSession
         from mcp.client.streamable_http import streamable_http_client
 
         streams = await stack.enter_async_context(streamable_http_client(target))
-        sdk = await stack.enter_async_context(ClientSession(streams[0], streams[1]))
-        await sdk.initialize()
-        session = _SdkSession(sdk)
     else:
         argv = (
             [a.replace("{root}", str(workspace)) for a in shlex.split(target)]
@@ -210,15 +186,20 @@ async def _open(
         )
         if not argv:
             raise ConfigError("--mcp-server is empty: give a command line or an http(s) URL")
+        params = StdioServerParameters(
+            command=argv[0], args=argv[1:], env=_server_env(defaults), cwd=str(workspace)
+        )
         try:
-            session = await stack.enter_async_context(
-                open_stdio_session(argv, _server_env(defaults), str(workspace))
-            )
+            streams = await stack.enter_async_context(stdio_client(params))
         except OSError as exc:
             raise ConfigError(f"cannot start MCP server {argv[0]!r}: {exc.strerror}") from None
+    read, write = streams[0], streams[1]
+    session = await stack.enter_async_context(ClientSession(read, write))
+    await session.initialize()
+    listing = await session.list_tools()
     tools = [
-        ToolDef(t["name"], t.get("description") or t["name"], _model_schema(dict(t["inputSchema"])))
-        for t in await session.list_tools()
+        ToolDef(t.name, t.description or t.name, _model_schema(dict(t.input_schema)))
+        for t in listing.tools
     ]
     return McpTools(session, tools)
 
@@ -227,7 +208,8 @@ class TaskServer:
     """A task's own server, rooted at its copy; the copy (``prepare``) and the server are
     made on the task's first tool call, so a task that calls no tool costs neither.
 
-    Enter and leave it in the task's own asyncio task.
+    Enter and leave it in the task's own asyncio task (the SDK's transports are anyio
+    task groups).
     """
 
     def __init__(self, target: str | None, prepare: Callable[[], Awaitable[Path]]) -> None:
