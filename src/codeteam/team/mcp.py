@@ -4,7 +4,7 @@ By default it starts ``codeteam serve`` over stdio with the run's workspace as i
 root; ``--mcp-server`` picks any other server by command line or by URL (Streamable
 HTTP). The official SDK's ``ClientSession`` multiplexes concurrent requests, so parallel
 specialists share it. Importing any of ``mcp.client`` runs ``mcp/__init__``, which also
-imports the SDK's server side (~31 MiB PSS in ``codeteam run``, measured): a hand-written
+imports the SDK's server side (~30 MiB PSS in ``codeteam run``, measured): a hand-written
 stdio client was tried and dropped, the project keeps the official client.
 
 Tasks on isolated copies each get their own server rooted at their copy (started on
