@@ -3,7 +3,8 @@
     /opt/codeteam/venv/bin/python bench/run.py [--quick] [--only startup,concurrency,...]
 
 Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
-peak memory under load), execute, go, humaneval, team, container (image size, builds, latency
+peak memory under load), execute, go, humaneval, team, team_memory (peak PSS of a
+codeteam run's process tree), container (image size, builds, latency
 inside vs outside). Prints a table of figures and ratios, and the targets they are held to.
 Results worth keeping go to bench/RESULTS.md with the command, the machine and the date.
 """
@@ -51,8 +52,8 @@ def sdk_cmd(*args: str) -> list[str]:
     return [PY, str(HERE / "baselines" / "sdk_server.py"), *args]
 
 
-def tree_rss_kb(pid: int) -> int:
-    """RSS of a process and all its descendants, from /proc."""
+def tree_pids(pid: int) -> list[int]:
+    """A process and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -63,18 +64,31 @@ def tree_rss_kb(pid: int) -> int:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    total, stack = 0, [pid]
+    found, stack = [], [pid]
     while stack:
         p = stack.pop()
-        try:
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
+        found.append(p)
         stack.extend(children.get(p, []))
-    return total
+    return found
+
+
+def proc_kb(pid: int, proc_file: str, *keys: str) -> dict[str, int] | None:
+    """The ``keys`` lines (kB) of /proc/PID/``proc_file``; None if the process is gone."""
+    found = dict.fromkeys(keys, 0)
+    try:
+        with open(f"/proc/{pid}/{proc_file}") as f:
+            for line in f:
+                key = line.split(":", 1)[0]
+                if key in found:
+                    found[key] = int(line.split()[1])
+    except OSError:
+        return None
+    return found
+
+
+def tree_rss_kb(pid: int) -> int:
+    """RSS of a process and all its descendants, from /proc."""
+    return sum((proc_kb(p, "status", "VmRSS") or {"VmRSS": 0})["VmRSS"] for p in tree_pids(pid))
 
 
 # ---------------------------------------------------------------------------- stdio start-up
@@ -528,9 +542,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    sections = set(
-        (args.only or "startup,concurrency,execute,go,humaneval,team,container").split(",")
-    )
+    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container"
+    sections = set((args.only or everything).split(","))
     runs = 5 if args.quick else 20
     print(
         f"codeteam benchmarks — {platform.node()} {platform.machine()}, {os.cpu_count()} "
@@ -555,6 +568,10 @@ def main() -> int:
             from team_bench import bench_team  # type: ignore[import-not-found]
 
             bench_team(row)
+        if "team_memory" in sections:
+            from team_bench import bench_team_memory  # type: ignore[import-not-found]
+
+            bench_team_memory(row)
         if "container" in sections:
             from container_bench import bench_container  # type: ignore[import-not-found]
 

@@ -12,11 +12,14 @@ isolated copies of a small workspace, recorded in a real SQLite file.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -205,6 +208,204 @@ def bench_team(row: Row) -> None:
     )
 
 
+# ---------------------------------------------------------------------------- memory of a run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CACHE = """import threading
+import time
+
+
+class TTLCache:
+    def __init__(self, ttl: float) -> None:
+        self._ttl, self._data, self._lock = ttl, {}, threading.Lock()
+
+    def set(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + self._ttl, value)
+
+    def get(self, key, default=None):
+        with self._lock:
+            item = self._data.get(key)
+            if item is None or item[0] <= time.monotonic():
+                return default
+            return item[1]
+"""
+CACHE_TESTS = """from ttl_cache import TTLCache
+
+
+def test_get_returns_what_was_set() -> None:
+    c = TTLCache(60)
+    c.set("a", 1)
+    assert c.get("a") == 1
+
+
+def test_expired_entry_is_gone() -> None:
+    c = TTLCache(-1)
+    c.set("a", 1)
+    assert c.get("a") is None
+"""
+
+
+def _team_script(parallel: int | None, think_s: float) -> Callable[[Any], Any]:
+    """The fake model's part: ``parallel`` None is the two-task run (code, then tests that
+    run them); a number is that many independent code tasks. Each specialist reply takes
+    ``think_s``, so the servers live as long as they would beside a real model."""
+    from tests.team.conftest import role, task_id
+    from tests.team.fake_anthropic import Reply, text, tool_use
+
+    def lead(turn: int) -> Any:
+        if turn:
+            return Reply([text("report")])
+        if parallel is None:
+            tasks = [
+                tool_use("assign_task", id="impl", agent="code", description="TTL cache"),
+                tool_use(
+                    "assign_task",
+                    id="tests",
+                    agent="test",
+                    depends_on=["impl"],
+                    description="test it",
+                ),
+            ]
+        else:
+            tasks = [
+                tool_use("assign_task", id=f"t{i}", agent="code", description=f"part {i}")
+                for i in range(parallel)
+            ]
+        return Reply(tasks)
+
+    def script(req: Any) -> Any:
+        who, turn = role(req), req.turn
+        if who == "lead":
+            return lead(turn)
+        steps: list[list[dict[str, Any]]]
+        if who == "test":
+            steps = [
+                [tool_use("write_file", path="test_ttl_cache.py", content=CACHE_TESTS)],
+                [tool_use("run_tests", path=".", language="python")],
+            ]
+        else:
+            tid = task_id(req)
+            name = "ttl_cache.py" if tid == "impl" else f"part_{tid}.py"
+            steps = [
+                [tool_use("write_file", path=name, content=CACHE)],
+                [tool_use("execute_code", language="python", code=CACHE + "print('ok')")],
+            ]
+        if turn < len(steps):
+            return Reply(steps[turn], delay=think_s)
+        return Reply([text("done")], delay=think_s)
+
+    return script
+
+
+def _part(pid: int, root: int) -> str:
+    """Which part of a run a process is: the CLI, a ``codeteam serve``, or a sandbox."""
+    if pid == root:
+        return "cli"
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read()
+    except OSError:
+        return "sandboxes"
+    return "servers" if b"codeteam\0serve" in cmd else "sandboxes"
+
+
+@dataclass
+class TreeMemory:
+    """One sample of a process tree: PSS KiB by part, summed RSS KiB, process count."""
+
+    pss_kb: dict[str, int] = field(default_factory=dict)
+    rss_kb: int = 0
+    procs: int = 0
+
+    @property
+    def total_pss_kb(self) -> int:
+        return sum(self.pss_kb.values())
+
+
+def tree_memory(pid: int) -> TreeMemory:
+    """PSS (from /proc/PID/smaps_rollup: each shared page split among the processes that
+    map it) and RSS of a process and all its descendants."""
+    from run import proc_kb, tree_pids  # type: ignore[import-not-found]
+
+    sample = TreeMemory()
+    for p in tree_pids(pid):
+        got = proc_kb(p, "smaps_rollup", "Pss", "Rss")
+        if got is None:
+            continue  # gone meanwhile
+        part = _part(p, pid)
+        sample.pss_kb[part] = sample.pss_kb.get(part, 0) + got["Pss"]
+        sample.rss_kb += got["Rss"]
+        sample.procs += 1
+    return sample
+
+
+@dataclass
+class TreePeak:
+    peak: TreeMemory = field(default_factory=TreeMemory)  # the sample of highest PSS
+    rss_kb: int = 0
+    procs: int = 0
+
+
+def team_run_memory(parallel: int | None, think_s: float = 0.3, every_s: float = 0.05) -> TreePeak:
+    """Run ``codeteam run`` as a user does (live table, output not a terminal) against the
+    fake Messages API, sampling its whole process tree every ``every_s``: the peaks."""
+    from tests.team.fake_anthropic import FakeAnthropic
+
+    result = TreePeak()
+    with tempfile.TemporaryDirectory(prefix="codeteam-team-mem-") as d:
+        ws = Path(d, "ws")
+        ws.mkdir()
+        os.chmod(d, 0o755)  # the sandbox runs as another uid
+        with FakeAnthropic(_team_script(parallel, think_s)) as fake:
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")},
+                "ANTHROPIC_API_KEY": "k",
+                "ANTHROPIC_BASE_URL": fake.url,
+                "CODETEAM_RUN_DIR": str(Path(d, "runs")),
+                "COLUMNS": "120",
+            }
+            cmd = [sys.executable, "-m", "codeteam", "run", "write a TTL cache"]
+            cmd += ["--workspace", str(ws), "--db", str(Path(d, "runs.db"))]
+            cmd += ["--max-parallel", str(parallel or 2)]
+            proc = subprocess.Popen(
+                cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=d
+            )
+            while proc.poll() is None:
+                sample = tree_memory(proc.pid)
+                if sample.total_pss_kb > result.peak.total_pss_kb:
+                    result.peak = sample
+                result.rss_kb = max(result.rss_kb, sample.rss_kb)
+                result.procs = max(result.procs, sample.procs)
+                time.sleep(every_s)
+            out = proc.stdout.read().decode() if proc.stdout else ""
+        if proc.returncode != 0 or fake.rejections:
+            raise RuntimeError(f"team run failed ({proc.returncode}): {out[-2000:]}")
+    return result
+
+
+def bench_team_memory(row: Row, repeats: int = 3) -> None:
+    """Issue 10 item 4: the whole tree of a team run, peak PSS sampled every 50 ms."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # the fake Messages API lives in tests/team
+    for label, parallel in (("2 tasks (code, then tests)", None), ("8 parallel tasks", 8)):
+        runs = sorted(
+            (team_run_memory(parallel) for _ in range(repeats)),
+            key=lambda r: r.peak.total_pss_kb,
+        )
+        mid = runs[len(runs) // 2]
+        lo, mib, hi = (r.peak.total_pss_kb / 1024 for r in (runs[0], mid, runs[-1]))
+        parts = ", ".join(f"{k} {v / 1024:.0f}" for k, v in sorted(mid.peak.pss_kb.items()))
+        row(
+            f"team run memory, {label}: peak PSS of the CLI and all its descendants",
+            f"{mib:.0f} MiB (runs {lo:.0f}-{hi:.0f}; at that peak: {parts})",
+            f"{mid.rss_kb / 1024:.0f} MiB peak summed RSS",
+            f"up to {max(r.procs for r in runs)} processes",
+            "2 tasks < 100 MiB" if parallel is None else "-",
+        )
+
+
 def main() -> int:
     rows: list[tuple[str, ...]] = []
 
@@ -213,6 +414,7 @@ def main() -> int:
         print("  " + " | ".join(cells), flush=True)
 
     bench_team(row)
+    bench_team_memory(row)
     print("\n| figure | codeteam | baseline | ratio | target |\n| --- | --- | --- | --- | --- |")
     for r in rows:
         print("| " + " | ".join(r) + " |")

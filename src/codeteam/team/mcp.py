@@ -3,7 +3,9 @@
 By default it starts ``codeteam serve`` over stdio with the run's workspace as its only
 root; ``--mcp-server`` picks any other server by command line or by URL (Streamable
 HTTP). The official SDK's ``ClientSession`` multiplexes concurrent requests, so parallel
-specialists share it.
+specialists share it. Importing any of ``mcp.client`` runs ``mcp/__init__``, which also
+imports the SDK's server side (~30 MiB PSS in ``codeteam run``, measured): a hand-written
+stdio client was tried and dropped, the project keeps the official client.
 
 Tasks on isolated copies each get their own server rooted at their copy (started on
 their first tool call): our own server, or a ``--mcp-server`` command containing
@@ -71,7 +73,15 @@ class McpTools:
         self._session = session
         self.tools = {t.name: t for t in tools}
 
+    def stopped(self) -> None:
+        """The server is gone (kept only for its listing): calls now fail as protocol errors."""
+        self._session = None
+
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        if self._session is None:
+            return ToolOutcome(
+                "error: this MCP server was stopped after listing its tools", True, "protocol_error"
+            )
         from mcp.shared.exceptions import MCPError
 
         try:
@@ -85,11 +95,19 @@ class McpTools:
 _NOT_INHERITED = ("CODETEAM_TEAM_PROVIDER", "CODETEAM_CATALOG")
 
 
-def _server_env() -> dict[str, str]:
+#: Settings of a task's own server, unless the environment sets them: it serves one
+#: agent, whose tool calls come one at a time with a model turn between them, so one
+#: pre-started sandbox (refilled after each call) is as good as the default three, which
+#: would keep two idle interpreters per task (~3 MiB PSS each).
+TASK_SERVER_DEFAULTS = {"CODETEAM_POOL_SIZE": "1"}
+
+
+def _server_env(defaults: dict[str, str]) -> dict[str, str]:
     # The server gets the SDK's minimal environment plus our own settings, never API keys.
-    return {
+    own = {
         k: v for k, v in os.environ.items() if k.startswith("CODETEAM_") and k not in _NOT_INHERITED
     }
+    return defaults | own
 
 
 def can_isolate(target: str | None) -> bool:
@@ -111,8 +129,20 @@ def _reason(exc: BaseException) -> str:
 
 
 @asynccontextmanager
-async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools]:
+async def connect(
+    target: str | None,
+    workspace: Path,
+    *,
+    listing_only: bool = False,
+    defaults: dict[str, str] | None = None,
+) -> AsyncIterator[McpTools]:
     """Open the run's MCP session: ``target`` None (our own server), a command, or a URL.
+
+    ``listing_only``: the caller needs only the tool listing (its tasks each get their own
+    server), so the server is stopped once it has listed its tools rather than kept for
+    the whole run; a call made anyway is answered as a protocol error. ``defaults``:
+    ``CODETEAM_*`` settings for a server started by command, unless the environment
+    sets them.
 
     A server that cannot be started or reached raises :class:`ConfigError` naming it
     (the fix is in ``--mcp-server``, not in the run)."""
@@ -121,7 +151,10 @@ async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools
         # A transport's failure surfaces when its task group closes, as a group: caught
         # around the whole stack, and only while opening (later errors are the caller's).
         async with AsyncExitStack() as stack:
-            tools = await _open(stack, target, workspace)
+            tools = await _open(stack, target, workspace, defaults or {})
+            if listing_only:
+                await stack.aclose()
+                tools.stopped()
             opened = True
             yield tools
     except ConfigError:
@@ -135,7 +168,9 @@ async def connect(target: str | None, workspace: Path) -> AsyncIterator[McpTools
         ) from None
 
 
-async def _open(stack: AsyncExitStack, target: str | None, workspace: Path) -> McpTools:
+async def _open(
+    stack: AsyncExitStack, target: str | None, workspace: Path, defaults: dict[str, str]
+) -> McpTools:
     from mcp.client.session import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -152,7 +187,7 @@ async def _open(stack: AsyncExitStack, target: str | None, workspace: Path) -> M
         if not argv:
             raise ConfigError("--mcp-server is empty: give a command line or an http(s) URL")
         params = StdioServerParameters(
-            command=argv[0], args=argv[1:], env=_server_env(), cwd=str(workspace)
+            command=argv[0], args=argv[1:], env=_server_env(defaults), cwd=str(workspace)
         )
         try:
             streams = await stack.enter_async_context(stdio_client(params))
@@ -186,7 +221,9 @@ class TaskServer:
     async def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome:
         if self._tools is None:
             root = await self._prepare()
-            self._tools = await self._stack.enter_async_context(connect(self._target, root))
+            self._tools = await self._stack.enter_async_context(
+                connect(self._target, root, defaults=TASK_SERVER_DEFAULTS)
+            )
         return await self._tools.call(name, arguments)
 
     async def aclose(self) -> None:

@@ -153,7 +153,7 @@ async def run_team(
     status, report, error = "failed", "", None
     setup_error: ConfigError | None = None
     try:
-        async with connect(cfg.mcp_server, workspace) as mcp:
+        async with connect(cfg.mcp_server, workspace, listing_only=copies is not None) as mcp:
             specialists = Specialists(cfg, provider, budget, rec, mcp, copies)
             lead = Lead(
                 cfg,
