@@ -18,6 +18,9 @@ _STYLE = {
     "ok": "green",
     "failed": "red",
     "skipped": "magenta",
+    "tests_failed": "red",
+    "build_failed": "red",
+    "interrupted": "yellow",
 }
 
 
@@ -52,7 +55,8 @@ class TaskBoard:
         elif kind == "plan_rejected":
             self.header += f"  (plan rejected: {'; '.join(event['errors'])[:120]})"
         elif kind == "task_resumed" and task in self.rows:
-            self.rows[task].status, self.rows[task].note = "ok", "from the records (resumed)"
+            row = self.rows[task]
+            row.status, row.note = event.get("status", "ok"), "from the records (resumed)"
         elif kind in ("limit", "conflict") and task in self.rows:
             self.rows[task].note = f"{kind}: {event.get('detail') or event.get('path')}"[:80]
         elif kind in ("limit", "notice"):
