@@ -13,6 +13,7 @@ from codeteam.config import ConfigError
 from codeteam.store import Store
 from codeteam.store.migrations import MIGRATIONS
 from codeteam.team.runner import resume_config
+from codeteam.team.ui import TaskBoard
 from tests.team.fake_anthropic import FakeAnthropic, ModelRequest, Reply, Response, text, tool_use
 from tests.team.test_team_run import assign, run, task_id, team
 
@@ -135,3 +136,26 @@ def test_a_database_at_the_previous_schema_is_migrated_and_keeps_its_runs(
         assert done["tasks"][0]["merge"] is None
     finally:
         store.close()
+
+
+def test_the_live_table_shows_a_failed_verdict_and_a_resumed_task_as_recorded() -> None:
+    from rich.console import Console
+
+    board = TaskBoard()
+    board({"event": "plan", "tasks": [{"id": "t", "agent": "test", "depends_on": []}]})
+    board({"event": "plan", "tasks": [{"id": "r", "agent": "code", "depends_on": []}]})
+    board({"event": "task_resumed", "task": "r", "agent": "code", "status": "failed"})
+    board({"event": "task_started", "task": "t"})
+    board(
+        {
+            "event": "task_finished",
+            "task": "t",
+            "status": "tests_failed",
+            "error": "its last run_tests failed: 1 failed",
+        }
+    )
+    console = Console(width=200, record=True)
+    console.print(board)
+    shown = console.export_text()
+    assert "tests_failed" in shown and "its last run_tests failed" in shown
+    assert {r.status for r in board.rows.values()} == {"tests_failed", "failed"}
