@@ -2,8 +2,8 @@
 the same final workspace, every task on the same base, each merge applied once.
 
 Real ``codeteam run`` subprocesses against the fake Messages API. Kills inside a task
-are driven from outside (the fake holds the request it was told to stop at, the test
-SIGKILLs the CLI's process group); kills inside a merge, which nothing outside can time,
+are driven from outside (the fake, on the request it was told to stop at, SIGKILLs the
+CLI's process group before answering); kills inside a merge, which nothing outside can time,
 through the ``CODETEAM_TEST_KILL_AT`` point the process reaches itself.
 """
 
@@ -73,16 +73,19 @@ def who(req: ModelRequest) -> str:
 
 
 class Holding:
-    """The script, except that the request ``at`` is held (never answered) and signalled."""
+    """The script, except that on the request ``at`` it SIGKILLs the run's process group
+    (while that request is in flight: the run is exactly there)."""
 
     def __init__(self, at: str | None) -> None:
         self.at = at
+        self.group: int | None = None
+        self.started = threading.Event()  # ``group`` is set
         self.reached = threading.Event()
 
     def __call__(self, req: ModelRequest) -> Response:
-        if who(req) == self.at:
+        if who(req) == self.at and self.started.wait(60) and self.group is not None:
+            os.killpg(self.group, signal.SIGKILL)
             self.reached.set()
-            return Reply([text("never sent")], delay=60)  # the kill comes first
         return reply(req)
 
 
@@ -184,12 +187,12 @@ def test_a_run_killed_at_any_phase_resumes_to_the_uninterrupted_result(
             text=True,
             start_new_session=True,
         )
+        holding.group = proc.pid
+        holding.started.set()
         try:
             run_id = first_run_id(proc)
-            if how == "hold":
-                assert holding.reached.wait(120), f"the run never reached {at}"
-                os.killpg(proc.pid, signal.SIGKILL)
             assert proc.wait(120) == -signal.SIGKILL
+            assert holding.reached.is_set() == (how == "hold")
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
