@@ -91,6 +91,14 @@ def test_a_run_killed_with_sigkill_resumes_without_repeating_finished_tasks(
         proc.wait(10)
     before = counts(db, run_id)
     assert before["a"] == (2, 1) and before["b"] == (2, 1) and before["d"] == (0, 0)
+    # Its process is gone: listed as interrupted (resumable), not running forever.
+    listing = subprocess.run(
+        [sys.executable, "-m", "codeteam", "runs", "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert [r["status"] for r in json.loads(listing.stdout)] == ["interrupted"], listing.stderr
 
     with FakeAnthropic(script(slow_c=False)) as fake2:
         resumed = subprocess.run(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeteam.store import owner
 from codeteam.store.migrations import migrate
 
 
@@ -24,6 +25,10 @@ def default_db_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("codeteam")) / "runs.db"
+
+
+#: A task's end as recorded: status, result, error, turns.
+TaskEnd = tuple[str, str | None, str | None, int]
 
 
 @dataclass(frozen=True)
@@ -62,16 +67,55 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, 'running', ?)",
             (run_id, request, workspace, provider, model, time.time()),
         )
+        self._own(run_id)
         return run_id
 
-    def finish_run(
-        self, run_id: str, status: str, report: str | None = None, error: str | None = None
-    ) -> None:
+    def _own(self, run_id: str) -> None:
+        """Record this process as the one running ``run_id``."""
+        me = owner.current()
         self.db.execute(
-            "UPDATE runs SET status = ?, report = ?, error = ?, finished_at = ? WHERE id = ?",
-            (status, report, error, time.time(), run_id),
+            "UPDATE runs SET owner_pid = ?, owner_started = ?, owner_host = ?, heartbeat_at = ? "
+            "WHERE id = ?",
+            (me.pid, me.started, me.host, time.time(), run_id),
         )
-        if status == "interrupted":
+
+    def heartbeat(self, run_id: str) -> None:
+        self.db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
+
+    def _settle_orphans(self) -> None:
+        """Record as interrupted every running run whose process has ended (SIGKILL, a
+        crash, a power cut): it could not say so itself."""
+        rows = self.db.execute(
+            "SELECT id, owner_pid, owner_started, owner_host, heartbeat_at, started_at "
+            "FROM runs WHERE status = 'running'"
+        ).fetchall()
+        for r in rows:
+            seen = r["heartbeat_at"] or r["started_at"]
+            if owner.gone(r["owner_pid"], r["owner_started"], r["owner_host"], seen):
+                who = f"pid {r['owner_pid']}" if r["owner_pid"] else "its process"
+                self.finish_run(
+                    r["id"],
+                    "interrupted",
+                    error=f"the process running it ({who}) ended before the run finished; "
+                    f"resume it: codeteam run --resume {r['id']}",
+                    only_if_running=True,
+                )
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        report: str | None = None,
+        error: str | None = None,
+        *,
+        only_if_running: bool = False,
+    ) -> None:
+        done = self.db.execute(
+            "UPDATE runs SET status = ?, report = ?, error = ?, finished_at = ? "
+            "WHERE id = ? AND (status = 'running' OR NOT ?)",
+            (status, report, error, time.time(), run_id, only_if_running),
+        )
+        if done.rowcount and status == "interrupted":
             self.db.execute(
                 "UPDATE tasks SET status = 'interrupted', finished_at = ? "
                 "WHERE run_id = ? AND status IN ('pending', 'running')",
@@ -114,11 +158,31 @@ class Store:
             "UPDATE runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?",
             (run_id,),
         )
+        self._own(run_id)
 
     def set_task_base(self, run_id: str, task_id: str, base: str) -> None:
         self.db.execute(
             "UPDATE tasks SET base = ? WHERE run_id = ? AND id = ?", (base, run_id, task_id)
         )
+
+    def merge_pending(self, run_id: str, task_id: str, work: str, outcome: TaskEnd) -> None:
+        """A task's outcome, recorded with its merge still to apply (one write: a resume
+        finds either a running task or a finished one whose merge it must complete)."""
+        self.db.execute(
+            "UPDATE tasks SET status = ?, result = ?, error = ?, turns = ?, finished_at = ?, "
+            "work = ?, merge = 'pending' WHERE run_id = ? AND id = ?",
+            (*outcome, time.time(), work, run_id, task_id),
+        )
+
+    def merge_done(self, run_id: str, task_id: str, result: str | None) -> None:
+        self.db.execute(
+            "UPDATE tasks SET merge = 'done', result = ? WHERE run_id = ? AND id = ?",
+            (result, run_id, task_id),
+        )
+
+    def clear_conflicts(self, run_id: str, task_id: str) -> None:
+        """Before a merge is applied again after a crash: it records its conflicts anew."""
+        self.db.execute("DELETE FROM conflicts WHERE run_id = ? AND task_id = ?", (run_id, task_id))
 
     def record_limit(self, run_id: str, task_id: str | None, kind: str, detail: str) -> None:
         self.db.execute(
@@ -209,6 +273,7 @@ class Store:
     # ------------------------------------------------------------------ reads
 
     def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        self._settle_orphans()
         rows = self.db.execute(
             "SELECT r.id, r.status, r.started_at, r.finished_at, r.model, r.request, "
             "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id) AS tasks, "
@@ -230,6 +295,7 @@ class Store:
         return [r[0] for r in rows]
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
+        self._settle_orphans()
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             return None

@@ -114,7 +114,27 @@ def m002_budgets_resume_merge(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [m001_initial, m002_budgets_resume_merge]
+def m003_owner_and_merge_journal(db: sqlite3.Connection) -> None:
+    """Which process owns a running run (so a run whose process died shows as interrupted),
+    and each task's merge journal (so a resume applies a finished task's merge exactly once)."""
+    _script(
+        db,
+        """
+        ALTER TABLE runs ADD COLUMN owner_pid INTEGER;    -- the process running it
+        ALTER TABLE runs ADD COLUMN owner_started REAL;   -- that process's start (boot ticks)
+        ALTER TABLE runs ADD COLUMN owner_host TEXT;
+        ALTER TABLE runs ADD COLUMN heartbeat_at REAL;    -- last time that process was alive
+        ALTER TABLE tasks ADD COLUMN work TEXT;           -- the task's copy, kept until merged
+        ALTER TABLE tasks ADD COLUMN merge TEXT;          -- NULL | pending | done
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    m001_initial,
+    m002_budgets_resume_merge,
+    m003_owner_and_merge_journal,
+]
 
 
 def migrate(db: sqlite3.Connection) -> list[str]:

@@ -82,7 +82,9 @@ class TeamConfig:
 @dataclass
 class RunResult:
     run_id: str
-    status: str  # completed | failed | stopped (a run limit) | interrupted
+    #: completed (every task ok) | partial (some did not succeed) | failed (none did, or the
+    #: lead could not finish) | stopped (a run limit) | interrupted (resumable)
+    status: str
     report: str
     error: str | None = None
     tasks: dict[str, TaskOutcome] = field(default_factory=dict)
@@ -98,4 +100,4 @@ class RunResult:
 
 
 #: Task states a resume keeps; any other task is run again from its recorded base.
-FINISHED = ("ok", "failed", "skipped")
+FINISHED = ("ok", "failed", "skipped", "tests_failed", "build_failed")

@@ -144,7 +144,10 @@ class Lead:
         todo = [t for t in tasks if t.id not in self._resumed]
         for t in tasks:
             if t.id in self._resumed:
-                self.rec.emit({"event": "task_resumed", "task": t.id, "agent": t.agent})
+                status = self.outcomes[t.id].status
+                self.rec.emit(
+                    {"event": "task_resumed", "task": t.id, "agent": t.agent, "status": status}
+                )
         done = await run_plan(
             todo,
             self._run_task,

@@ -26,7 +26,7 @@ def appendix(
     """What the report must say whatever the lead wrote: limits, conflicts, measured
     benchmarks, and the task outcomes when the lead could not write a report at all."""
     parts: list[str] = []
-    if status == "stopped" or (status == "failed" and outcomes):
+    if status in ("stopped", "partial") or (status == "failed" and outcomes):
         lines = [
             f"- {k}: {v.status}" + (f" ({v.error})" if v.error else "") for k, v in outcomes.items()
         ]

@@ -19,6 +19,7 @@ from typing import Any
 from codeteam.config import ConfigError
 from codeteam.llm import LLMError, Message, Provider, Usage
 from codeteam.store import Store
+from codeteam.store.owner import HEARTBEAT_S
 from codeteam.team.budget import LimitReached, RunBudget, load_prices
 from codeteam.team.config import FINISHED, RunResult, Sink, TeamConfig, default_run_root
 from codeteam.team.copies import TaskCopies
@@ -82,7 +83,27 @@ def resume_config(store: Store, run_id: str) -> TeamConfig:
         raise ConfigError(f"no run {run_id!r} in {store.path}: see 'codeteam runs'")
     if record["status"] == "completed":
         raise ConfigError(f"run {run_id} already completed: nothing to resume")
+    if record["status"] == "running":  # its process is alive (else it reads interrupted)
+        raise ConfigError(
+            f"run {run_id} is still running (pid {record['owner_pid']} on "
+            f"{record['owner_host']}): wait for it, or stop it, then resume"
+        )
     return TeamConfig.from_record(record)
+
+
+def run_status(lead_status: str, outcomes: dict[str, TaskOutcome]) -> str:
+    """A run the lead finished is ``completed`` only if every task succeeded: ``partial``
+    if some did, ``failed`` if none did."""
+    if lead_status != "completed" or all(o.ok for o in outcomes.values()):
+        return lead_status
+    return "partial" if any(o.ok for o in outcomes.values()) else "failed"
+
+
+async def _heartbeat(store: Store, run_id: str) -> None:
+    """Say the run's process is alive, so a run whose process is gone reads interrupted."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_S)
+        store.heartbeat(run_id)
 
 
 async def run_team(
@@ -108,9 +129,9 @@ async def run_team(
     history: list[Message] | None = None
     record: dict[str, Any] | None = None
     if resume is not None:
+        resume_config(store, resume)  # raises the reason a run cannot be resumed
         record = store.get_run(resume)
-        if record is None or record["status"] == "completed":
-            resume_config(store, resume)  # raises the right message
+        assert record is not None
         run_id = resume
         store.reopen_run(run_id)
     else:
@@ -142,6 +163,10 @@ async def run_team(
             d.chmod(0o755)
         store.set_run_state(run_id, run_dir=str(run_dir))
         copies = TaskCopies(run_dir, workspace, store, run_id, sink, bases)
+        if record is not None:  # merges a crash left half-done, before anything else runs
+            for lost in await copies.recover(record["tasks"], outcomes):
+                outcomes.pop(lost, None)
+                resumed.discard(lost)
     else:
         if cfg.isolate:
             notes.append(
@@ -152,6 +177,7 @@ async def run_team(
             sink({"event": "notice", "message": notes[-1]})
     status, report, error = "failed", "", None
     setup_error: ConfigError | None = None
+    alive = asyncio.create_task(_heartbeat(store, run_id))
     try:
         async with connect(cfg.mcp_server, workspace, listing_only=copies is not None) as mcp:
             specialists = Specialists(cfg, provider, budget, rec, mcp, copies)
@@ -183,9 +209,10 @@ async def run_team(
     except Exception as exc:  # an MCP server that died, a bug: record it, report it
         error = _describe(exc)
     finally:
+        alive.cancel()
         note = failure_note(outcomes)
         if note and status == "completed":
-            error = note
+            status, error = run_status(status, outcomes), note
         conflicts = copies.conflicts if copies is not None else []
         extra = appendix(status, error, outcomes, rec.limits, rec.benchmarks, conflicts)
         if extra and status != "interrupted":

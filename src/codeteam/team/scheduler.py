@@ -15,7 +15,7 @@ from codeteam.team.plan import TaskSpec
 
 @dataclass
 class TaskOutcome:
-    status: str  # ok | failed | skipped
+    status: str  # ok | failed | skipped | tests_failed | build_failed (what the tools said)
     summary: str = ""
     error: str | None = None
     turns: int = 0

@@ -7,6 +7,7 @@ the guard sees too many or identical repeated tool calls; whatever stops it is r
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -16,10 +17,26 @@ from codeteam.team.budget import CallGuard, LimitReached, RunBudget
 from codeteam.team.config import TeamConfig
 from codeteam.team.copies import TaskCopies
 from codeteam.team.loop import tool_loop, tool_result
-from codeteam.team.mcp import McpTools, TaskServer
+from codeteam.team.mcp import McpTools, TaskServer, ToolOutcome
 from codeteam.team.plan import TaskSpec
 from codeteam.team.recorder import Recorder
 from codeteam.team.scheduler import TaskOutcome
+
+#: Tools whose last result is the task's verdict on the code, and the task's status when
+#: that last result failed: a task is not ``ok`` while the tools say its code is not.
+VERDICTS = {"run_tests": "tests_failed", "build": "build_failed"}
+
+
+def _verdict(outcome: TaskOutcome, last: dict[str, ToolOutcome]) -> None:
+    """Mark an otherwise successful outcome with what its last tests or build said."""
+    if not outcome.ok:
+        return
+    for name, status in VERDICTS.items():
+        out = last.get(name)
+        if out is not None and (out.is_error or out.status != "ok"):
+            head = out.text.strip().splitlines()[0][:200] if out.text.strip() else out.status
+            outcome.status, outcome.error = status, f"its last {name} failed: {head}"
+            return
 
 
 class Specialists:
@@ -38,6 +55,7 @@ class Specialists:
         self.rec = rec
         self.mcp = mcp
         self.copies = copies  # None: tasks run in place, on the shared session
+        self._merged: set[str] = set()  # tasks whose changes are in the workspace
 
     async def run(self, spec: TaskSpec, deps: dict[str, TaskOutcome]) -> TaskOutcome:
         """Carry out ``spec`` given what its dependencies did; never raises for model,
@@ -57,6 +75,7 @@ class Specialists:
         if self.copies is not None:
             server = TaskServer(self.cfg.mcp_server, prepare)
         guard = CallGuard(self.cfg.max_tool_calls, self.cfg.repeat_limit)
+        last: dict[str, ToolOutcome] = {}  # the latest result of each verdict tool
         turns = 0
         record = self.rec.on_turn(spec.id)
 
@@ -66,7 +85,7 @@ class Specialists:
             record(turn, started, error)
 
         async def handle(uses: list[Block]) -> list[Block]:
-            return await self._call_tools(spec.id, allowed, uses, server, guard)
+            return await self._call_tools(spec.id, allowed, uses, server, guard, last)
 
         try:
             res = await tool_loop(
@@ -94,20 +113,29 @@ class Specialists:
         finally:
             if isinstance(server, TaskServer):
                 await server.aclose()
+        _verdict(outcome, last)
         if copies:
             assert self.copies is not None
-            note = await self.copies.merge(spec, copies[0], copies[1])
-            if note:
-                outcome.summary = f"{outcome.summary}\n[{note}]".strip()
+            # Never left half-done by a timeout or Ctrl-C: finished before they propagate.
+            merge = asyncio.ensure_future(self.copies.merge(spec, copies[0], copies[1], outcome))
+            try:
+                await asyncio.shield(merge)
+            except asyncio.CancelledError:
+                await merge
+                self._merged.add(spec.id)
+                raise
+            self._merged.add(spec.id)
         return outcome
 
     def done(self, spec: TaskSpec, outcome: TaskOutcome) -> None:
         """Record a task's final outcome (also for those :meth:`run` never returned)."""
-        if outcome.timed_out:  # cut short mid-work: say what became of its edits
+        if outcome.timed_out:  # cut short: say what became of its edits
             outcome.error = f"{outcome.error}; " + (
-                "its unfinished changes were not merged into the workspace"
-                if self.copies is not None
-                else "what it changed in the workspace before that is kept (it ran in place)"
+                "what it changed in the workspace before that is kept (it ran in place)"
+                if self.copies is None
+                else "its changes were merged (it timed out while merging them)"
+                if spec.id in self._merged
+                else "its unfinished changes were not merged into the workspace"
             )
         self.rec.task_done(spec, outcome)
 
@@ -118,6 +146,7 @@ class Specialists:
         uses: list[Block],
         server: McpTools | TaskServer,
         guard: CallGuard,
+        last: dict[str, ToolOutcome],
     ) -> list[Block]:
         results: list[Block] = []
         for use in uses:
@@ -131,6 +160,8 @@ class Specialists:
             else:
                 guard.admit(name, use["input"])
                 out = await server.call(name, use["input"])
+                if name in VERDICTS:
+                    last[name] = out
                 results.append(tool_result(use["id"], out.text, out.is_error))
                 status, is_error, structured = out.status, out.is_error, out.structured
             self.rec.tool_call(

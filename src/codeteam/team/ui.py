@@ -22,6 +22,9 @@ _STYLE = {
     "ok": "green",
     "failed": "red",
     "skipped": "magenta",
+    "tests_failed": "red",
+    "build_failed": "red",
+    "interrupted": "yellow",
 }
 
 
@@ -93,7 +96,8 @@ class TaskBoard:
         elif kind == "plan_rejected":
             self.messages.append(f"plan rejected: {'; '.join(event['errors'])}")
         elif kind == "task_resumed" and task in self.rows:
-            self.rows[task].status, self.rows[task].note = "ok", "from the records (resumed)"
+            row = self.rows[task]
+            row.status, row.note = event.get("status", "ok"), "from the records (resumed)"
         elif kind in ("limit", "conflict") and task in self.rows:
             detail = event.get("detail") or event.get("path") or ""
             self.rows[task].note = shorten(f"{kind}: {detail}", NOTE_CHARS)

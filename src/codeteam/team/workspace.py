@@ -13,12 +13,16 @@ snapshot never sees a half-applied merge and the event loop keeps serving other 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from codeteam.team import crashpoints
 
 #: Never copied nor merged: version control and caches the tools recreate.
 SKIP = frozenset(
@@ -67,6 +71,29 @@ def snapshot(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(src, dst, symlinks=True, ignore=_ignore)
     dst.chmod(0o755)  # the sandbox runs code as an unprivileged uid: it must get in
+
+
+def digest(root: Path) -> str:
+    """A name for a tree's content: paths, file bytes and link targets (not times or modes)."""
+    h = hashlib.sha256()
+    for rel, p in sorted(_files(root).items()):
+        h.update(rel.encode() + b"\0")
+        h.update(b"L" + os.readlink(p).encode() if p.is_symlink() else b"F" + p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:24]
+
+
+def content_snapshot(src: Path, into: Path) -> Path:
+    """A snapshot of ``src`` in ``into``, named by its content: a name never stands for
+    two different states (not across a resume either), and it appears only complete."""
+    tmp = into / f".tmp-{uuid.uuid4().hex}"
+    snapshot(src, tmp)
+    dst = into / digest(tmp)
+    if dst.is_dir():
+        shutil.rmtree(tmp)
+    else:
+        os.replace(tmp, dst)
+    return dst
 
 
 def _files(root: Path) -> dict[str, Path]:
@@ -130,6 +157,7 @@ def merge_back(base: Path, work: Path, target: Path, task: str) -> MergeResult:
         if o == b:
             _write(dest, t)
             result.applied.append(rel)
+            crashpoints.reached("merging", task)
             continue
         if o == t:
             continue  # the same change is already there
