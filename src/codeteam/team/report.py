@@ -30,7 +30,10 @@ def appendix(
         lines = [
             f"- {k}: {v.status}" + (f" ({v.error})" if v.error else "") for k, v in outcomes.items()
         ]
-        parts.append(f"The run {status}: {error}\nTasks:\n" + "\n".join(lines))
+        said = {"partial": "The run did not fully succeed", "failed": "The run failed"}
+        parts.append(
+            f"{said.get(status, 'The run was ' + status)}: {error}\nTasks:\n" + "\n".join(lines)
+        )
     if limits:
         parts.append("Limits that fired:\n" + "\n".join(f"- {x}" for x in limits))
     if benchmarks:

@@ -193,7 +193,6 @@ def run_table(title: str, runs: list[dict[str, Any]]) -> Table:
 
 #: The merge note :meth:`codeteam.team.workspace.MergeResult.describe` adds to a summary.
 _MERGED = re.compile(r"^\[(merged \d+ changed file\(s\): [^;\]]*)")
-_GENERATION = re.compile(r"g(\d+)")
 
 
 def _copy_line(run: dict[str, Any], t: dict[str, Any]) -> str | None:
@@ -203,13 +202,8 @@ def _copy_line(run: dict[str, Any], t: dict[str, Any]) -> str | None:
     base = Path(t["base"])
     if run.get("run_dir") and base.is_relative_to(run["run_dir"]):
         base = base.relative_to(run["run_dir"])
-    gen = _GENERATION.fullmatch(base.name)
-    if gen:
-        n = int(gen.group(1))
-        what = f"after {n} merge(s)" if n else "as the run found it"
-        start = f"started from {base} (the workspace {what})"
-    else:
-        start = f"started from {base}"
+    deps = t.get("depends_on") or []
+    start = f"started from {base}" + (f" (with {', '.join(deps)} merged)" if deps else "")
     lines = (t.get("result") or "").splitlines()
     merged = next((m.group(1) for x in reversed(lines) if (m := _MERGED.match(x))), None)
     if merged is None:
