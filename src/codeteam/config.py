@@ -109,6 +109,7 @@ OTHER_VARIABLES = frozenset(
         "CODETEAM_BASE",  # the base image scripts/build-image.sh builds on
         "CODETEAM_IMAGE_CACHE",  # scripts/build-image.sh's wheel download cache
         "CODETEAM_DOCKERD_LOG",  # where scripts/docker-engine.sh logs the engine it starts
+        "CODETEAM_TEST_KILL_AT",  # the resume tests' kill points (team/crashpoints.py)
     }
 )
 _TRUE = ("1", "true", "yes", "on")
