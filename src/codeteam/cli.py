@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 #: The numeric flags of ``codeteam serve``: flag, Settings field, metavar, type, help.
 _NUMBERS: tuple[tuple[str, str, str, type, str], ...] = (
     ("--keepalive", "keepalive_s", "SECONDS", float, "SSE keepalive when idle (default 15)"),
+    (
+        "--sse-after",
+        "sse_after_s",
+        "SECONDS",
+        float,
+        "a running call answers over SSE with keepalives after this (default 1)",
+    ),
     ("--max-concurrency", "max_concurrency", "N", int, "code executions at once (default 8)"),
     ("--timeout", "default_timeout_s", "SECONDS", float, "a call's default timeout (default 30)"),
     (
@@ -51,6 +58,13 @@ _NUMBERS: tuple[tuple[str, str, str, type, str], ...] = (
     ("--open-files", "open_files", "N", int, "open files per process (default 256)"),
     ("--tmpfs", "tmpfs_bytes", "BYTES", int, "size of a call's /work and /tmp (default 256 MiB)"),
     ("--pool-size", "pool_size", "N", int, "pre-started Python sandboxes (default 3; 0 disables)"),
+    (
+        "--snapshot-cap",
+        "snapshot_cap",
+        "BYTES",
+        int,
+        "largest read-only copy of a project the sandbox's user cannot read (default 256 MiB)",
+    ),
     (
         "--sandbox-uid-base",
         "sandbox_uid_base",
@@ -90,12 +104,6 @@ def _serve_parser(
         help="an extra Origin allowed to call over HTTP (repeatable)",
     )
     p.add_argument(
-        "--sse-after",
-        dest="sse_after_s",
-        type=float,
-        help="seconds after which a running call answers over SSE with keepalives (default 1)",
-    )
-    p.add_argument(
         "--root",
         dest="roots",
         metavar="DIR",
@@ -116,12 +124,6 @@ def _serve_parser(
         type=Path,
         metavar="DIR",
         help="persistent caches, e.g. Go's build cache (default /var/tmp/codeteam as root)",
-    )
-    p.add_argument(
-        "--snapshot-cap",
-        type=int,
-        help="largest read-only copy made of a project the sandbox's user cannot read, bytes"
-        " (default 256 MiB)",
     )
     p.add_argument(
         "--unsafe-no-sandbox",
