@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -58,29 +58,26 @@ def retry_after(headers: Mapping[str, str] | None) -> float | None:
     return None
 
 
-def unreachable(exc: BaseException) -> str | None:
-    """Why a connection could not be made, when retrying cannot help: ``connection
-    refused`` (nothing listens there) or ``host not found``. None otherwise (a reset, a
-    timeout, a temporary DNS failure: worth another attempt)."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then what caused it, and so on (``__cause__``, else ``__context__``)."""
     seen: set[int] = set()
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """Why a connection could not be made, when retrying cannot help: ``connection
+    refused`` (nothing listens there) or ``host not found``. None otherwise (a reset, a
+    timeout, a temporary DNS failure: worth another attempt)."""
+    for cur in _chain(exc):
         if isinstance(cur, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cur, socket.gaierror) and cur.errno != socket.EAI_AGAIN:
             return "host not found"
-        cur = cur.__cause__ or cur.__context__
     return None
-
-
-def _innermost(exc: BaseException) -> BaseException:
-    seen: set[int] = set()
-    nxt = exc.__cause__ or exc.__context__
-    while nxt is not None and id(nxt) not in seen:
-        seen.add(id(nxt))
-        exc, nxt = nxt, nxt.__cause__ or nxt.__context__
-    return exc
 
 
 def error_fields(exc: Any) -> tuple[str, str]:
@@ -124,7 +121,7 @@ def sdk_failure(
     elif isinstance(exc, sdk.APITimeoutError):
         why = f"no answer within {timeout_s:g} s"
     else:
-        inner = _innermost(exc)
+        *_, inner = _chain(exc)
         why = str(inner) or type(inner).__name__
     message = (
         f"cannot reach the model endpoint {base_url.rstrip('/')} ({why}): check --base-url / {env}"
