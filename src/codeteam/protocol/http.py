@@ -277,6 +277,14 @@ class McpApp:
             return jsonrpc.stopping_frame(call.request_id)
         return jsonrpc.error_frame(call.request_id, jsonrpc.REQUEST_CANCELLED, "Request cancelled")
 
+    def _route(self, message: Any, session: HttpSession) -> Answer | Call:
+        """The dispatcher's routing, except that a call arriving while the server stops is
+        answered at once with the stopping error instead of starting."""
+        routed = self.dispatcher.route(message, session)
+        if isinstance(routed, Call) and self.closing:
+            return Answer(jsonrpc.stopping_frame(routed.request_id))
+        return routed
+
     async def _run(self, call: Call, notify: Any) -> bytes:
         """A call run in a task of its own: its answer, or that the server stopped it."""
         try:
@@ -349,9 +357,7 @@ class McpApp:
             answer = await run_batch(self.dispatcher, message, session, None)
             await self._send_answer(send, answer, extra, wants_json)
             return
-        routed = self.dispatcher.route(message, session)
-        if isinstance(routed, Call) and self.closing:
-            routed = Answer(jsonrpc.stopping_frame(routed.request_id))
+        routed = self._route(message, session)
         if isinstance(routed, Answer):
             if message.get("method") == "initialize" and session.version is not None:
                 self._register(session)
@@ -626,9 +632,7 @@ class McpApp:
         if isinstance(parsed.message, list):
             self._background(self._sse_batch(parsed.message, session, notify))
             return
-        routed = self.dispatcher.route(parsed.message, session)
-        if isinstance(routed, Call) and self.closing:
-            routed = Answer(jsonrpc.stopping_frame(routed.request_id))
+        routed = self._route(parsed.message, session)
         if isinstance(routed, Answer):
             if routed.frame is not None:
                 stream.put_nowait(routed.frame)
