@@ -31,23 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeteam.sandbox.prepare import permitted
+from codeteam.tools.files import SKIP_DIRS
 
-SKIPPED = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".venv",
-        "venv",
-        "__pycache__",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".tox",
-        ".nox",
-        "node_modules",
-    }
-)
+#: What list_files skips, plus other version control and virtualenv/tox directories.
+SKIPPED = SKIP_DIRS | {".hg", ".svn", "venv", ".tox", ".nox"}
 _READ, _SEARCH = 4, 1  # as :func:`permitted` reports them
 
 
