@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from codeteam import __version__
+from codeteam import EXECUTOR_KINDS, __version__
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
 if TYPE_CHECKING:
@@ -136,6 +136,11 @@ def _serve_parser(
         "--ray-address",
         metavar="ADDR",
         help="--executor ray: the cluster's address, host:port of its head (default auto)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=EXECUTOR_KINDS,
+        help="where code runs: local (this machine's sandbox; default) or ray (a cluster)",
     )
     p.add_argument(
         "--unsafe-no-sandbox",

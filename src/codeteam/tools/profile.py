@@ -105,7 +105,7 @@ async def profile(
             raise ToolError("select applies to path (tests), not to code")
         toolchain, run, shown, view = (
             services.toolchain(language),
-            services.runner(),
+            services.executor,
             "<code>",
             nullcontext(code),
         )
@@ -115,7 +115,7 @@ async def profile(
         language, toolchain, run, shown = (
             project.language,
             project.toolchain,
-            project.run,
+            project.executor,
             project.display,
         )
         view = sandbox_view(ctx, project)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import SandboxResult
 from codeteam.toolchains.base import Toolchain, ToolchainMissing
 from codeteam.tools.base import Doc, ToolContext, ToolError
@@ -26,7 +27,7 @@ class Project:
     target: Confined
     home: Path  # the project directory the toolchain works in (its markers' directory)
     display: str
-    run: Any  # the services' SandboxRunner (a toolchains.base.Run)
+    executor: Executor
     snapshot: str | None = None  # set by :func:`sandbox_view` when it made a copy
 
 
@@ -74,7 +75,7 @@ def resolve_project(ctx: ToolContext, path: str, language: str | None) -> Projec
             f"neither can the sandbox: run chmod -R o+rX {folder}"
         ) from None
     return Project(
-        language, toolchain, target, home, display(target, settings.roots), services.runner()
+        language, toolchain, target, home, display(target, settings.roots), services.executor
     )
 
 
@@ -91,7 +92,7 @@ async def sandbox_view(ctx: ToolContext, project: Project) -> AsyncIterator[tupl
     from codeteam.tools import snapshot
 
     root, target, proj = project.target.root, project.target.path, project.home
-    uid, gids = ctx.services.sandbox.code_identity()
+    uid, gids = ctx.services.executor.code_identity()
     reader = snapshot.Reader(uid, gids)
     blocked = snapshot.blocking(proj, target, reader)
     if blocked is None:

@@ -73,7 +73,6 @@ async def code_review(
     if (code is None) == (path is None):
         raise ToolError("give exactly one of code or path")
     services = ctx.services
-    run = services.runner()
     snapshot = None
     with translated():
         if code is not None:
@@ -94,7 +93,11 @@ async def code_review(
                 main = folder / next(iter(files))
                 async with ticking(ctx, f"reviewing {language} code"):
                     findings, skipped = await toolchain.review(
-                        run, folder, main, settings.max_timeout_s, strict=strict_types
+                        services.executor,
+                        folder,
+                        main,
+                        settings.max_timeout_s,
+                        strict=strict_types,
                     )
         else:
             assert path is not None
@@ -105,7 +108,7 @@ async def code_review(
                 sandbox_view(ctx, project) as (root, target),
             ):
                 findings, skipped = await project.toolchain.review(
-                    project.run, root, target, settings.max_timeout_s, strict=strict_types
+                    project.executor, root, target, settings.max_timeout_s, strict=strict_types
                 )
             snapshot = project.snapshot
     optional = set() if strict_types else {"mypy"}
