@@ -84,15 +84,19 @@ class RayCluster:
     def _start(self, name: str, ip: str, args: list[str]) -> Node:
         log = self.temp / f"{name}-{secrets.token_hex(3)}.log"
         argv = [
-            RAY, "start", "--block", *args,
+            RAY,
+            "start",
+            "--block",
+            *args,
             f"--node-ip-address={ip}",
             f"--num-cpus={self.cpus}",
             "--object-store-memory=100000000",
             "--disable-usage-stats",
         ]
         with open(log, "wb") as out:
-            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                    env=self.env, start_new_session=True)
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+            )
         node = Node(name, ip, proc, log)
         self.nodes.append(node)
         deadline = time.monotonic() + 90

@@ -22,13 +22,11 @@ import asyncio
 import collections
 import contextlib
 import logging
-import os
 import socket
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from codeteam.cluster import wire
@@ -98,7 +96,7 @@ class Cluster:
 
         self.starting.add(node_id)
         try:
-            actor = (
+            actor: Any = (
                 ray.remote(SandboxHost)
                 .options(
                     num_cpus=0,
@@ -234,8 +232,12 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-async def _serve(cluster: Cluster, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    async def answer(call_id: int, spec: SandboxSpec, prestart: Prestart | None, unbounded: bool) -> None:
+async def _serve(
+    cluster: Cluster, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    async def answer(
+        call_id: int, spec: SandboxSpec, prestart: Prestart | None, unbounded: bool
+    ) -> None:
         try:
             result: SandboxResult = await cluster.run(spec, prestart, unbounded)
             message: tuple[object, ...] = ("done", call_id, result)
@@ -253,7 +255,12 @@ async def _serve(cluster: Cluster, reader: asyncio.StreamReader, writer: asyncio
         except PackError as exc:
             message = ("error", call_id, str(exc), "rejected")
         except Exception as exc:  # a bug or a Ray error: the call's answer, never a crash
-            message = ("error", call_id, f"cluster: {type(exc).__name__}: {_first_line(exc)}", "unavailable")
+            message = (
+                "error",
+                call_id,
+                f"cluster: {type(exc).__name__}: {_first_line(exc)}",
+                "unavailable",
+            )
         writer.write(wire.encode(message))
 
     tasks: set[asyncio.Task[None]] = set()
@@ -285,8 +292,10 @@ async def _refresh_forever(cluster: Cluster) -> None:
 async def main(fd: int) -> int:
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
-    settings, address = wire.read_blocking(sock)
-    assert isinstance(settings, Settings)
+    first = wire.read_blocking(sock)
+    assert isinstance(first, tuple)
+    settings, address = first
+    assert isinstance(settings, Settings) and isinstance(address, str)
     import ray
 
     try:
@@ -298,12 +307,16 @@ async def main(fd: int) -> int:
             configure_logging=False,
         )
     except Exception as exc:
-        sock.sendall(wire.encode(("fail", f"cannot reach the Ray cluster at {address}: {_first_line(exc)}")))
+        sock.sendall(
+            wire.encode(("fail", f"cannot reach the Ray cluster at {address}: {_first_line(exc)}"))
+        )
         return 2
     cluster = Cluster(settings)
     await cluster.refresh()
     if not cluster.nodes:
-        sock.sendall(wire.encode(("fail", f"the Ray cluster at {address} has no node with a sandbox host")))
+        sock.sendall(
+            wire.encode(("fail", f"the Ray cluster at {address} has no node with a sandbox host"))
+        )
         return 2
     sock.setblocking(False)
     reader, writer = await asyncio.open_connection(sock=sock)

@@ -10,6 +10,7 @@ next call starts a new agent (reconnects), while the server keeps serving.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
@@ -20,11 +21,15 @@ from typing import Any
 
 from codeteam.cluster import wire
 from codeteam.config import ConfigError, Settings
+from codeteam.executor import ran_on
 from codeteam.sandbox.spec import Prestart, SandboxResult, SandboxSpec
 from codeteam.tools.base import ToolError
 
 #: How long connecting (Ray's driver start, one host actor per node) may take.
 CONNECT_S = 120.0
+#: Ray's defaults for the agent: give up connecting after ~5 tries, and end the driver
+#: (so the server reconnects) after 20 s without the control store instead of 60.
+AGENT_ENV = {"RAY_NUM_REDIS_GET_RETRIES": "5", "RAY_gcs_rpc_server_reconnect_timeout_s": "20"}
 #: After a failed connection, calls within this long answer the same error at once.
 RECONNECT_PAUSE_S = 2.0
 
@@ -90,15 +95,13 @@ class _Agent:
 def start_agent(settings: Settings) -> _Agent:
     """Start an agent and wait until it is connected (blocking): a one-line
     :class:`ConfigError` when the cluster cannot be used."""
-    import importlib.util
-
-    if importlib.util.find_spec("ray") is None:
-        raise ConfigError("--executor ray needs Ray: pip install 'codeteam[ray]'")
+    _check_reachable(settings.ray_address)
     ours, theirs = socket.socketpair()
     proc = subprocess.Popen(
         [sys.executable, "-m", "codeteam.cluster.agent", str(theirs.fileno())],
         pass_fds=[theirs.fileno()],
         stdin=subprocess.DEVNULL,
+        env={**AGENT_ENV, **os.environ},
         start_new_session=True,  # a ^C to the server's terminal is the server's to handle
     )
     theirs.close()
@@ -121,6 +124,20 @@ def start_agent(settings: Settings) -> _Agent:
         ours.close()
         raise ConfigError(str(first[1]))
     return _Agent(proc, ours)
+
+
+def _check_reachable(address: str) -> None:
+    """Fail at once when nothing listens at ``address`` (Ray itself retries for long)."""
+    host, _, port = address.rpartition(":")
+    if address == "auto" or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address} ({exc.strerror or exc}): start it "
+            "(ray start --head) or pass --ray-address"
+        ) from None
 
 
 #: An agent started before serving (``codeteam serve`` checks the cluster at start-up),
@@ -198,6 +215,7 @@ class RayExecutor:
     async def run(self, spec: SandboxSpec, prestart: Prestart | None = None) -> SandboxResult:
         agent = await self.link.get()
         result: SandboxResult = await agent.call("run", spec, prestart, self.unbounded)
+        ran_on.set(result.node)
         return result
 
     async def stats(self) -> dict[str, dict[str, int]]:
@@ -224,4 +242,3 @@ class RayExecutor:
 
     async def aclose(self) -> None:
         await self.link.close()
-

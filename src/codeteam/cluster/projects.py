@@ -174,7 +174,12 @@ class NodeProjects:
         try:
             _extract(data, staging / "project")
             staging.chmod(0o755)
-            staging.rename(self.root / digest)
+            try:
+                staging.rename(self.root / digest)
+            except OSError:  # another host on this machine unpacked it meanwhile
+                if not (self.root / digest / "project").is_dir():
+                    raise
+                shutil.rmtree(staging, ignore_errors=True)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

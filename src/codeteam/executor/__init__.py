@@ -12,6 +12,7 @@ Import-light: the implementations are imported by :func:`create` only.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,7 +22,20 @@ from codeteam.sandbox.spec import Prestart, SandboxResult, SandboxSpec
 if TYPE_CHECKING:
     from codeteam.config import Settings
 
-__all__ = ["KINDS", "Executor", "Prestart", "SandboxResult", "SandboxSpec", "check", "create"]
+__all__ = [
+    "KINDS",
+    "Executor",
+    "Prestart",
+    "SandboxResult",
+    "SandboxSpec",
+    "check",
+    "create",
+    "ran_on",
+]
+
+#: The node the current tool call's code last ran on, when an executor runs code on other
+#: machines (set by it; the dispatcher reports it as the result's ``_meta``).
+ran_on: ContextVar[str | None] = ContextVar("codeteam_ran_on", default=None)
 
 
 class Executor(Protocol):
@@ -61,10 +75,8 @@ def check(kind: str) -> None:
 
     if kind not in KINDS:
         raise ConfigError(f"unknown executor {kind!r}: use --executor {' or '.join(KINDS)}")
-    if kind == "ray" and importlib.util.find_spec("codeteam.cluster") is None:
-        raise ConfigError(
-            "--executor ray needs the ray extra and is not available yet: use --executor local"
-        )
+    if kind == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("--executor ray needs Ray: pip install 'codeteam[ray]'")
 
 
 def create(settings: Settings, kind: str | None = None) -> Executor:
