@@ -14,9 +14,12 @@ import types
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args, get_origin
 
 from codeteam.config import Settings
+
+if TYPE_CHECKING:
+    from codeteam.tools.services import Services  # imports this module
 
 
 class ToolError(Exception):
@@ -47,8 +50,8 @@ class ToolContext(Protocol):
     def settings(self) -> Settings: ...
 
     @property
-    def services(self) -> Any:
-        """The server's long-lived parts (sandbox, toolchain registry): see ``tools.services``."""
+    def services(self) -> Services:
+        """The server's long-lived parts (sandbox, toolchain registry)."""
         ...
 
     async def progress(
