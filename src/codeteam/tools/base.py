@@ -2,8 +2,9 @@
 
 A tool is ``async def name(ctx: ToolContext, *, arg: Annotated[T, Doc("...")], ...) -> R``
 where ``R`` is a dataclass with a ``status`` field and a ``render()`` method. Nothing here
-knows about MCP: the protocol layer asks :class:`ToolSpec` for schemas and calls
-:meth:`ToolSpec.call`, which validates arguments and turns every failure into a value.
+knows about MCP: the protocol layer reads :class:`ToolSpec`'s schemas (and maps them to MCP's
+JSON, :func:`codeteam.protocol.catalog.tool_json`) and calls :meth:`ToolSpec.call`, which
+validates arguments and turns every failure into a value.
 """
 
 from __future__ import annotations
@@ -72,15 +73,6 @@ class Annotations:
     destructive: bool
     idempotent: bool
     open_world: bool = False
-
-    def as_mcp(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "readOnlyHint": self.read_only,
-            "destructiveHint": self.destructive,
-            "idempotentHint": self.idempotent,
-            "openWorldHint": self.open_world,
-        }
 
 
 @dataclass(frozen=True)
@@ -295,16 +287,6 @@ class ToolSpec:
             input_schema=input_schema,
             output_schema=output_schema(result_type),
         )
-
-    def as_mcp(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.annotations.title,
-            "description": self.description,
-            "inputSchema": self.input_schema,
-            "outputSchema": self.output_schema,
-            "annotations": self.annotations.as_mcp(),
-        }
 
     def bind(self, arguments: Any) -> dict[str, Any]:
         """Check arguments against the signature; raise :class:`ToolError` naming the problem."""
