@@ -100,7 +100,7 @@ async def run_benchmarks(
             sandbox_view(ctx, project) as (root, target),
         ):
             found, result = await project.toolchain.benchmark(
-                project.run, root, target, chosen, timeout
+                project.executor, root, target, chosen, timeout
             )
     return BenchmarkResult(
         status=outcome(len(found), result),

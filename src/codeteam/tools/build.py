@@ -201,7 +201,7 @@ async def build(
             ticking(ctx, f"building {target} of {path}"),
             sandbox_view(ctx, project) as (root, folder),
         ):
-            built = await project.toolchain.build(project.run, root, folder, target)
+            built = await project.toolchain.build(project.executor, root, folder, target)
     base.snapshot = project.snapshot
     result = built.result
     base.output = output(result)

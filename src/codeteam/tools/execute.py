@@ -78,7 +78,7 @@ async def execute_code(
     try:
         async with ticking(ctx, f"running {language}"):
             result: SandboxResult = await toolchain.execute(
-                services.runner(), code, stdin_bytes, timeout
+                services.executor, code, stdin_bytes, timeout
             )
     except ToolchainMissing as exc:
         raise missing(exc) from None

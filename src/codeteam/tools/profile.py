@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from codeteam.toolchains.base import ProfileEntry, Run, Toolchain
+from codeteam.executor import Executor
+from codeteam.toolchains.base import ProfileEntry, Toolchain
 from codeteam.tools.base import Doc, ToolContext, ToolError
 from codeteam.tools.checks import (
     check_code,
@@ -106,7 +107,7 @@ async def profile(
     with translated():
         async with ticking(ctx, f"profiling {subject.shown}"), subject.view as source:
             entries, result = await subject.toolchain.profile(
-                subject.run, source, chosen, timeout, count
+                subject.executor, source, chosen, timeout, count
             )
     project = subject.project
     return ProfileResult(
@@ -129,7 +130,7 @@ class _Subject:
 
     language: str
     toolchain: Toolchain
-    run: Run
+    executor: Executor
     shown: str
     view: AbstractAsyncContextManager[tuple[Path, Path] | str]
     project: Project | None = None
@@ -140,7 +141,7 @@ def _snippet(ctx: ToolContext, code: str, language: str | None) -> _Subject:
     check_code(ctx.settings, code)
     services = ctx.services
     return _Subject(
-        language, services.toolchain(language), services.runner(), "<code>", nullcontext(code)
+        language, services.toolchain(language), services.executor, "<code>", nullcontext(code)
     )
 
 
@@ -149,7 +150,7 @@ def _project(ctx: ToolContext, path: str, language: str | None) -> _Subject:
     return _Subject(
         project.language,
         project.toolchain,
-        project.run,
+        project.executor,
         project.display,
         sandbox_view(ctx, project),
         project,

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import SandboxResult
-from codeteam.toolchains.base import Run, Toolchain, ToolchainMissing
+from codeteam.toolchains.base import Toolchain, ToolchainMissing
 from codeteam.tools.base import Doc, ToolContext, ToolError
 from codeteam.tools.paths import Confined, confine, display
 
@@ -28,7 +29,7 @@ class Project:
     target: Confined
     home: Path  # the project directory the toolchain works in (its markers' directory)
     display: str
-    run: Run  # what the toolchain runs its sandboxed steps with
+    executor: Executor
     snapshot: str | None = None  # set by :func:`sandbox_view` when it made a copy
 
 
@@ -69,7 +70,7 @@ def resolve_project(ctx: ToolContext, path: str, language: str | None) -> Projec
             f"neither can the sandbox: run chmod -R o+rX {folder}"
         ) from None
     return Project(
-        language, toolchain, target, home, display(target, settings.roots), services.runner()
+        language, toolchain, target, home, display(target, settings.roots), services.executor
     )
 
 
@@ -86,7 +87,7 @@ async def sandbox_view(ctx: ToolContext, project: Project) -> AsyncIterator[tupl
     from codeteam.tools import snapshot
 
     root, target, proj = project.target.root, project.target.path, project.home
-    uid, gids = ctx.services.sandbox.code_identity()
+    uid, gids = ctx.services.executor.code_identity()
     reader = snapshot.Reader(uid, gids)
     blocked = snapshot.blocking(proj, target, reader)
     if blocked is None:

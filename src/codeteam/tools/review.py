@@ -121,7 +121,7 @@ async def _review_snippet(
     with snippet_folder(toolchain.snippet(code)) as (folder, main):
         async with ticking(ctx, f"reviewing {language} code"):
             findings, skipped = await toolchain.review(
-                services.runner(), folder, main, ctx.settings.max_timeout_s, strict=strict
+                services.executor, folder, main, ctx.settings.max_timeout_s, strict=strict
             )
     return _Reviewed(language, findings, skipped)
 
@@ -137,7 +137,7 @@ async def _review_project(
         sandbox_view(ctx, project) as (root, target),
     ):
         findings, skipped = await project.toolchain.review(
-            project.run, root, target, ctx.settings.max_timeout_s, strict=strict
+            project.executor, root, target, ctx.settings.max_timeout_s, strict=strict
         )
     return _Reviewed(project.language, findings, skipped, project.snapshot)
 

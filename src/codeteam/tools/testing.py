@@ -114,7 +114,7 @@ async def run_tests(
             sandbox_view(ctx, project) as (root, target),
         ):
             cases, result = await project.toolchain.test(
-                project.run, root, target, chosen, timeout, race=race
+                project.executor, root, target, chosen, timeout, race=race
             )
     count = {
         o: sum(c.outcome == o for c in cases) for o in ("passed", "failed", "error", "skipped")
