@@ -60,12 +60,6 @@ class ToolContext(Protocol):
     ) -> None: ...
 
 
-class ToolResult(Protocol):
-    status: str
-
-    def render(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class Annotations:
     title: str
