@@ -30,7 +30,8 @@ from codeteam.protocol.asgi import (
     start_sse,
     wait_disconnect,
 )
-from codeteam.protocol.security import Guard
+from codeteam.protocol.http.guard import Guard
+from codeteam.protocol.http.refusal import Refused
 from codeteam.store import Store
 from codeteam.ui import render, views
 
@@ -71,15 +72,10 @@ class UiApp:
         token = query.pop("token", None)
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
-        refusal = self.guard.check(headers)
-        if refusal is not None:
-            await respond(
-                send,
-                refusal.status,
-                render.page("error.html", status=refusal.status, message=refusal.message),
-                HTML,
-                [*refusal.headers, *SECURITY_HEADERS],
-            )
+        try:
+            self.guard.check(headers)
+        except Refused as refusal:  # answered as a page, not as the MCP endpoint's JSON-RPC
+            await self._error(send, refusal.status, refusal.message, refusal.headers)
             return
         if token is not None:  # a link with ?token=: remember it, and drop it from the URL
             rest = "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())

@@ -73,7 +73,7 @@ def _serve(store: Store, settings: Settings, sock: socket.socket) -> None:
     import uvicorn
 
     from codeteam.protocol.http import uvicorn_config
-    from codeteam.protocol.security import Guard
+    from codeteam.protocol.http.guard import Guard
     from codeteam.ui.app import UiApp
 
     config = uvicorn_config(UiApp(store, Guard(settings)), settings)
