@@ -4,7 +4,6 @@ agent writes ``solution.py`` (the canonical answer, a wrong one, or nothing)."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -71,8 +70,3 @@ def chat_solver(kind: str) -> Any:
         return ChatReply(text="done")
 
     return script
-
-
-def bodies(requests: list[Any]) -> list[str]:
-    """Every request body the fake received, as the JSON text that went over the wire."""
-    return [json.dumps(r.body) for r in requests]

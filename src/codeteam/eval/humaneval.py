@@ -66,27 +66,32 @@ def _wrong_choice() -> dict[str, int]:
     return {str(k): int(v) for k, v in json.loads(text).items()}
 
 
+@cache
+def _problems(dataset: str) -> tuple[Problem, ...]:
+    out = []
+    wrong = _wrong_choice()
+    for p in _read():
+        prompt, entry, task_id = p["prompt"], p["entry_point"], p["task_id"]
+        canonical = prompt + p["canonical_solution"]
+        out.append(
+            Problem(
+                dataset=dataset,
+                id=task_id,
+                language="python",
+                prompt=_prompt(task_id, entry, prompt),
+                files={SOLUTION: prompt.encode()},
+                canonical={SOLUTION: canonical.encode()},
+                wrong={SOLUTION: variant(canonical, entry, wrong[task_id]).encode()},
+            )
+        )
+    return tuple(out)
+
+
 class HumanEval:
     name = "humaneval"
 
     def problems(self) -> list[Problem]:
-        out = []
-        wrong = _wrong_choice()
-        for p in _read():
-            prompt, entry, task_id = p["prompt"], p["entry_point"], p["task_id"]
-            canonical = prompt + p["canonical_solution"]
-            out.append(
-                Problem(
-                    dataset=self.name,
-                    id=task_id,
-                    language="python",
-                    prompt=_prompt(task_id, entry, prompt),
-                    files={SOLUTION: prompt.encode()},
-                    canonical={SOLUTION: canonical.encode()},
-                    wrong={SOLUTION: variant(canonical, entry, wrong[task_id]).encode()},
-                )
-            )
-        return out
+        return list(_problems(self.name))
 
     def hidden_test(self, problem: Problem) -> str:
         raw = next(p for p in _read() if p["task_id"] == problem.id)
