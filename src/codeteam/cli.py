@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from codeteam import __version__
+from codeteam import EXECUTOR_KINDS, __version__
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
 if TYPE_CHECKING:
@@ -124,6 +124,11 @@ def _serve_parser(
         type=Path,
         metavar="DIR",
         help="persistent caches, e.g. Go's build cache (default /var/tmp/codeteam as root)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=EXECUTOR_KINDS,
+        help="where code runs: local (this machine's sandbox; default) or ray (a cluster)",
     )
     p.add_argument(
         "--unsafe-no-sandbox",
