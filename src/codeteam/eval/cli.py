@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import sys
 from pathlib import Path
@@ -89,6 +90,7 @@ def _config(ns: argparse.Namespace, problem_ids: list[str]) -> EvalConfig:
         max_run_tokens=ns.max_run_tokens,
         max_cost_usd=ns.max_cost,
         prices=load_prices(Path(ns.prices) if ns.prices else None),
+        executor=ns.executor,
         record_dir=str(Path(ns.record).resolve()) if ns.record else None,
         replay_dir=str(Path(ns.replay).resolve()) if ns.replay else None,
     )
@@ -158,6 +160,11 @@ def _eval(ns: argparse.Namespace) -> int:
             cfg = _config(ns, [p.id for p in problems])
         if ns.record and ns.replay:
             raise ConfigError("--record and --replay exclude each other: choose one")
+        if cfg.executor:  # every server the eval starts reads it (CODETEAM_* is passed on)
+            from codeteam.executor import check
+
+            check(cfg.executor)
+            os.environ["CODETEAM_EXECUTOR"] = cfg.executor
         provider_for, model, provider_name, owned = _models(cfg)
         # Refused up front (exit 2): a cost cap on a model without a price.
         RunBudget.create(model, cfg.prices or {}, max_tokens=None, max_cost_usd=cfg.max_cost_usd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from codeteam import EXECUTOR_KINDS
 from codeteam.team.cli_args import add_budget_args, add_provider_args
 
 
@@ -32,6 +33,12 @@ def add_eval_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="EVAL_ID",
         help="finish an interrupted eval (its id or a unique beginning): scored problems "
         "are kept, not run again",
+    )
+    ev.add_argument(
+        "--executor",
+        choices=EXECUTOR_KINDS,
+        help="where the agents' and the hidden tests' code runs (as codeteam serve "
+        "--executor; default local)",
     )
     ev.add_argument("--record", metavar="DIR", help="keep every model exchange in DIR")
     ev.add_argument(

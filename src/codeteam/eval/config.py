@@ -39,6 +39,8 @@ class EvalConfig:
     #: the whole eval
     max_cost_usd: float | None = None
     prices: dict[str, Price] | None = None
+    #: where code runs (``codeteam serve --executor``), for every server the eval starts
+    executor: str | None = None
     record_dir: str | None = None
     replay_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
