@@ -15,6 +15,7 @@ from codeteam.tools.project import (
     DEFAULT_TIMEOUT_S,
     SnapshotNote,
     output,
+    output_lines,
     resolve_project,
     sandbox_view,
     snapshot_lines,
@@ -58,8 +59,8 @@ class BenchmarkResult:
             if b.stddev_ns is not None:
                 row += f", stddev {_fmt(b.stddev_ns)} ns"
             lines.append(row)
-        if self.status != "ok" and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status != "ok":
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 

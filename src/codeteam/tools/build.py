@@ -18,6 +18,7 @@ from codeteam.tools.paths import Confined, confine, display
 from codeteam.tools.project import (
     SnapshotNote,
     output,
+    output_lines,
     resolve_project,
     sandbox_view,
     snapshot_lines,
@@ -60,8 +61,8 @@ class BuildResult:
         lines += snapshot_lines(self.snapshot)
         for a in self.artifacts:
             lines.append(f"  {a.path} ({a.size} bytes, sha256 {a.sha256})")
-        if self.status != "ok" and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status != "ok":
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 

@@ -61,9 +61,8 @@ async def execute_code(
     timeout_s: Annotated[float | None, Doc("wall-clock limit in seconds (default 30)")] = None,
 ) -> ExecutionResult:
     from codeteam.sandbox.spec import SandboxResult
-    from codeteam.toolchains.base import ToolchainMissing
     from codeteam.tools.progress import ticking
-    from codeteam.tools.services import missing
+    from codeteam.tools.project import translated
 
     settings = ctx.settings
     check_code(settings, code)
@@ -75,13 +74,11 @@ async def execute_code(
     timeout = check_timeout(settings, timeout_s, settings.default_timeout_s)
     services = ctx.services
     toolchain = services.toolchain(language)
-    try:
+    with translated():
         async with ticking(ctx, f"running {language}"):
             result: SandboxResult = await toolchain.execute(
                 services.executor, code, stdin_bytes, timeout
             )
-    except ToolchainMissing as exc:
-        raise missing(exc) from None
     return ExecutionResult(
         status=run_status(result, result.exit_code == 0),
         language=language,

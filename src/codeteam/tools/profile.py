@@ -24,6 +24,7 @@ from codeteam.tools.project import (
     Project,
     SnapshotNote,
     output,
+    output_lines,
     resolve_project,
     sandbox_view,
     snapshot_lines,
@@ -66,8 +67,8 @@ class ProfileResult:
             lines.append(
                 f"  {e.total_ms:>10.1f} {e.cumulative_ms:>10.1f} {calls:>8}  {e.function}{where}"
             )
-        if self.status != "ok" and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status != "ok":
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 

@@ -49,6 +49,12 @@ def snapshot_lines(note: str | None) -> list[str]:
     return [f"note: {note}"] if note else []
 
 
+def output_lines(output: str) -> list[str]:
+    """The section a result's text form gets for the runner's output (shown when the run
+    did not do what was asked)."""
+    return [f"--- output\n{output.rstrip()}"] if output else []
+
+
 def resolve_project(ctx: ToolContext, path: str, language: str | None) -> Project:
     """Confine ``path`` to the roots and pick its toolchain (detected unless given)."""
     from codeteam.toolchains.common import project_dir
@@ -134,12 +140,10 @@ def _discard(copying: Any) -> None:
 def translated() -> Iterator[None]:
     """A missing toolchain becomes ``unavailable``; a toolchain's ValueError (bad
     selection, not a project) ``rejected``; both one line."""
-    from codeteam.tools.services import missing
-
     try:
         yield
     except ToolchainMissing as exc:
-        raise missing(exc) from None
+        raise ToolError(str(exc), "unavailable") from None
     except ValueError as exc:
         raise ToolError(str(exc)) from None
 

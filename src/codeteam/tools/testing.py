@@ -11,7 +11,7 @@ from codeteam.toolchains.base import TestCase
 from codeteam.tools.base import Doc, ToolContext
 from codeteam.tools.checks import check_select, check_timeout
 from codeteam.tools.outcome import stopped_by
-from codeteam.tools.project import SnapshotNote, snapshot_lines
+from codeteam.tools.project import SnapshotNote, output_lines, snapshot_lines
 
 Status = Literal["ok", "failed", "error", "no_tests", "timeout", "killed"]
 
@@ -49,8 +49,8 @@ class RunTestsResult:
             lines.append(f"  {case.outcome.upper():7} {case.name} ({case.duration_ms:.0f} ms)")
             if case.message and case.outcome in ("failed", "error"):
                 lines.extend(f"      {line}" for line in case.message.splitlines()[-12:])
-        if self.status not in ("ok", "failed") and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status not in ("ok", "failed"):
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 
