@@ -48,8 +48,8 @@ RULES = (
         ("toolchains", "tools"),
         ("sandbox",),
         allowed=("sandbox.spec",),
-        pending="tools/services.py builds the Sandbox and tools/snapshot.py uses "
-        "sandbox/prepare.py until the executor seam (issue 11, `seam`) lands",
+        pending="tools/snapshot.py still takes sandbox/prepare.py's permitted() (whether a "
+        "uid may read a file) from the sandbox's internals",
     ),
     Rule(
         "protocol/ knows tools only through the tool interface, tools/base.py.",

@@ -96,7 +96,12 @@ def _load(overrides: dict[str, object]) -> Settings:
         from pathlib import Path
 
         overrides = {**overrides, "runtime": Path(str(overrides["runtime"]))}
-    return load_settings(overrides)
+    settings = load_settings(overrides)
+    if settings.executor != "local":  # fail before serving, not on the first call
+        from codeteam.executor import check
+
+        check(settings.executor)
+    return settings
 
 
 def _serve_stdio(settings: Callable[[], Settings]) -> int:

@@ -86,6 +86,7 @@ class Recorder:
         status: str,
         is_error: bool,
         started: float,
+        result: str | None = None,
         structured: dict[str, Any] | None = None,
     ) -> None:
         duration = (time.time() - started) * 1000
@@ -98,6 +99,8 @@ class Recorder:
             is_error=is_error,
             duration_ms=duration,
             started_at=started,
+            result=result,
+            structured=structured,
         )
         self.emit(ToolCalled(task_id, name, status, is_error, round(duration, 1)))
         if name == "run_benchmarks" and status == "ok" and structured:

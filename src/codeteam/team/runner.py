@@ -29,7 +29,7 @@ from codeteam.team.mcp import can_isolate, connect, innermost
 from codeteam.team.plan import TaskSpec
 from codeteam.team.recorder import Recorder
 from codeteam.team.report import appendix, failure_note
-from codeteam.team.scheduler import TaskOutcome
+from codeteam.team.scheduler import TaskOutcome, run_plan
 from codeteam.team.specialists import Specialists
 
 
@@ -233,11 +233,12 @@ async def run_team(
     """Carry out one request, or with ``resume`` finish a recorded one without redoing
     its finished tasks. Never raises for model or tool trouble: the result says.
 
-    Raises :class:`ConfigError` up front (a cost cap on a model without a price, unless
-    the caller built ``budget`` with :func:`run_budget` already; a run that cannot be
-    resumed), and for an MCP server that cannot be started or reached (after recording the
-    run as failed with that reason). Cancellation (Ctrl-C) records the run as interrupted
-    and propagates.
+    Raises :class:`ConfigError` up front (a cost cap on a model without a price, a run
+    that cannot be resumed), and for an MCP server that cannot be started or reached
+    (after recording the run as failed with that reason). Cancellation (Ctrl-C) records
+    the run as interrupted and propagates. ``budget``: one built already with
+    :func:`run_budget` (the CLI checks it up front), or shared with other runs (an eval's
+    caps cover all its runs), instead of the run's own.
     """
     sink: Sink = emit or _ignore
     budget = budget if budget is not None else run_budget(cfg, provider.model)
@@ -288,13 +289,20 @@ async def run_agent(
     emit: Sink | None = None,
     *,
     max_turns: int = 20,
+    cfg: TeamConfig | None = None,
+    budget: RunBudget | None = None,
 ) -> RunResult:
-    """One specialist on one task, in place, without a lead (the per-agent MCP tools).
-    Recorded as a run of one task, like any other."""
+    """One specialist on one task, in place, without a lead (the per-agent MCP tools, and
+    an eval's single mode). Recorded as a run of one task, like any other. ``cfg``: the
+    limits of a team run (turns, tool calls, task timeout...); ``budget``: as for
+    :func:`run_team`."""
     sink: Sink = emit or _ignore
-    cfg = TeamConfig(request=task, workspace=workspace, max_turns=max_turns, isolate=False)
-    budget = run_budget(cfg, provider.model)
+    if cfg is None:
+        cfg = TeamConfig(request=task, workspace=workspace, max_turns=max_turns)
+    cfg = replace(cfg, request=task, workspace=workspace, isolate=False)
     run_id = store.create_run(task, str(workspace), provider.name, provider.model)
+    store.set_run_state(run_id, config=cfg.record())
+    budget = budget if budget is not None else run_budget(cfg, provider.model)
     rec = Recorder(store, run_id, sink, budget, provider.model)
     spec = TaskSpec(agent, agent, task)
     store.add_task(run_id, spec.id, agent, task, [])
@@ -303,7 +311,15 @@ async def run_agent(
     outcome = TaskOutcome("failed", error="not started")
     try:
         async with connect(None, workspace) as mcp:
-            outcome = await Specialists(cfg, provider, budget, rec, mcp, None).run(spec, {})
+            specialists = Specialists(cfg, provider, budget, rec, mcp, None)
+            done = await run_plan(
+                [spec],
+                specialists.run,
+                max_parallel=1,
+                task_timeout_s=cfg.task_timeout_s,
+                on_done=specialists.done,
+            )
+            outcome = done[spec.id]
             status = "completed" if outcome.ok else "failed"
             error = outcome.error
     except asyncio.CancelledError:
@@ -312,8 +328,8 @@ async def run_agent(
     except Exception as exc:  # a server that died: the result says so
         error = _describe(exc)
         outcome = TaskOutcome("failed", error=error)
-    finally:
         rec.task_done(spec, outcome)
+    finally:
         store.finish_run(run_id, status, outcome.summary or None, error)
         sink(RunFinished(run_id, status, outcome.summary, error, list(rec.limits)))
     return RunResult(run_id, status, outcome.summary, error, {agent: outcome}, list(rec.limits))

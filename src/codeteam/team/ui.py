@@ -181,8 +181,9 @@ class JsonLines:
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
 
-    def __call__(self, event: Event) -> None:
-        self.out.write(json.dumps({"ts": round(time.time(), 3), **event.as_json()}) + "\n")
+    def __call__(self, event: Event | dict[str, Any]) -> None:
+        fields = event if isinstance(event, dict) else event.as_json()
+        self.out.write(json.dumps({"ts": round(time.time(), 3), **fields}) + "\n")
         self.out.flush()
 
 
