@@ -65,12 +65,14 @@ def _fmt(value: float | None) -> str:
     return "?" if value is None else f"{value:,.1f}"
 
 
-def outcome(found: int, exit_code: int | None, timed_out: bool, limit: str | None) -> Status:
+def outcome(
+    found: int, exit_code: int | None, timed_out: bool, limit: str | None, collected_nothing: bool
+) -> Status:
     if timed_out or limit == "wall_clock":
         return "timeout"
     if limit is not None:
         return "killed"
-    if exit_code not in (0, 5) or (exit_code == 5 and found):
+    if exit_code != 0 and not (collected_nothing and not found):
         return "error"
     return "ok" if found else "no_benchmarks"
 
@@ -101,7 +103,13 @@ async def run_benchmarks(
                 project.executor, root, target, chosen, timeout
             )
     return BenchmarkResult(
-        status=outcome(len(found), result.exit_code, result.timed_out, result.limit),
+        status=outcome(
+            len(found),
+            result.exit_code,
+            result.timed_out,
+            result.limit,
+            project.toolchain.collected_nothing(result.exit_code),
+        ),
         language=project.language,
         path=project.display,
         benchmarks=found,

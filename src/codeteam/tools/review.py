@@ -36,9 +36,6 @@ class ReviewResult:
         return "\n".join(lines)
 
 
-_TOOLS = {"python": ["ruff", "bandit", "mypy"], "go": ["gofmt", "go vet", "staticcheck", "gosec"]}
-
-
 def _summary(language: str, findings: list[Finding], ran: list[str], skipped: list[str]) -> str:
     tools = ", ".join(ran) or "no linters"
     text = (
@@ -111,8 +108,8 @@ async def code_review(
                     project.executor, root, target, settings.max_timeout_s, strict=strict_types
                 )
             snapshot = project.snapshot
-    optional = set() if strict_types else {"mypy"}
-    ran = [t for t in _TOOLS.get(language, []) if t not in skipped and t not in optional]
+    linters = services.toolchain(language).linters(strict_types)
+    ran = [t for t in linters if t not in skipped]
     failed = any(f.rule == "tool-failure" for f in findings)
     return ReviewResult(
         status="error" if failed else "ok",

@@ -71,7 +71,11 @@ def check_select(select: list[str] | None) -> list[str]:
 
 
 def _status(
-    cases: list[TestCase], exit_code: int | None, timed_out: bool, limit: str | None
+    cases: list[TestCase],
+    exit_code: int | None,
+    timed_out: bool,
+    limit: str | None,
+    collected_nothing: bool,
 ) -> Status:
     if timed_out or limit == "wall_clock":
         return "timeout"
@@ -82,8 +86,7 @@ def _status(
     if any(c.outcome == "error" for c in cases):
         return "error"
     if not cases:
-        # pytest exits 5 for "no tests collected"; a Go package list without tests exits 0.
-        return "no_tests" if exit_code in (0, 5) else "error"
+        return "no_tests" if exit_code == 0 or collected_nothing else "error"
     if all(c.outcome == "skipped" for c in cases):
         return "no_tests"
     return "ok" if exit_code == 0 else "error"
@@ -139,7 +142,13 @@ async def run_tests(
         o: sum(c.outcome == o for c in cases) for o in ("passed", "failed", "error", "skipped")
     }
     return TestRunResult(
-        status=_status(cases, result.exit_code, result.timed_out, result.limit),
+        status=_status(
+            cases,
+            result.exit_code,
+            result.timed_out,
+            result.limit,
+            project.toolchain.collected_nothing(result.exit_code),
+        ),
         language=project.language,
         path=project.display,
         passed=count["passed"],
