@@ -79,6 +79,8 @@ class OpenAIProvider:
         self._client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, max_retries=0, timeout=cfg.timeout_s
         )  # retries: codeteam.llm.retry
+        #: where requests go, and the variable that sets it (for messages and probes)
+        self.endpoint, self.endpoint_env = str(self._client.base_url), "OPENAI_BASE_URL"
 
     async def aclose(self) -> None:
         await self._client.close()

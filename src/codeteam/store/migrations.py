@@ -130,10 +130,54 @@ def m003_owner_and_merge_journal(db: sqlite3.Connection) -> None:
     )
 
 
+def m004_evals(db: sqlite3.Connection) -> None:
+    """Evals (``codeteam eval``): one row per eval, one per scored problem. A problem's row
+    is written once, when it is scored, so a resume never scores it again."""
+    _script(
+        db,
+        """
+        CREATE TABLE evals (
+            id TEXT PRIMARY KEY,
+            dataset TEXT NOT NULL,
+            mode TEXT NOT NULL,            -- team | single
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            options TEXT NOT NULL,         -- JSON: problems chosen, budgets, what a resume needs
+            total INTEGER NOT NULL,        -- problems chosen
+            status TEXT NOT NULL,          -- running | completed | stopped | interrupted | failed
+            error TEXT,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            owner_pid INTEGER,
+            owner_started REAL,
+            owner_host TEXT,
+            heartbeat_at REAL
+        );
+        CREATE TABLE eval_problems (
+            eval_id TEXT NOT NULL REFERENCES evals(id),
+            problem_id TEXT NOT NULL,
+            position INTEGER NOT NULL,     -- order within the eval
+            passed INTEGER NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL,
+            wall_s REAL NOT NULL,
+            model_calls INTEGER NOT NULL,
+            tool_calls INTEGER NOT NULL,
+            reason TEXT,                   -- why it failed, one line (NULL when passed)
+            run_id TEXT,                   -- its team run: codeteam runs show RUN_ID
+            scored_at REAL NOT NULL,
+            PRIMARY KEY (eval_id, problem_id)
+        );
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_budgets_resume_merge,
     m003_owner_and_merge_journal,
+    m004_evals,
 ]
 
 

@@ -28,7 +28,7 @@ from codeteam.team.mcp import can_isolate, connect
 from codeteam.team.plan import TaskSpec
 from codeteam.team.recorder import Recorder
 from codeteam.team.report import appendix, failure_note
-from codeteam.team.scheduler import TaskOutcome
+from codeteam.team.scheduler import TaskOutcome, run_plan
 from codeteam.team.specialists import Specialists
 
 
@@ -113,6 +113,7 @@ async def run_team(
     emit: Sink | None = None,
     *,
     resume: str | None = None,
+    budget: RunBudget | None = None,
 ) -> RunResult:
     """Carry out one request, or with ``resume`` finish a recorded one without redoing
     its finished tasks. Never raises for model or tool trouble: the result says.
@@ -120,10 +121,11 @@ async def run_team(
     Raises :class:`ConfigError` up front (a cost cap on a model without a price, a run
     that cannot be resumed), and for an MCP server that cannot be started or reached
     (after recording the run as failed with that reason). Cancellation (Ctrl-C) records
-    the run as interrupted and propagates.
+    the run as interrupted and propagates. ``budget``: a budget shared with other runs
+    (an eval's caps cover all its runs) instead of the run's own.
     """
     sink: Sink = emit or (lambda _e: None)
-    budget = _budget(cfg, provider)
+    budget = budget or _budget(cfg, provider)
     workspace = cfg.workspace.resolve()
     workspace.mkdir(parents=True, exist_ok=True)
     history: list[Message] | None = None
@@ -255,13 +257,20 @@ async def run_agent(
     emit: Sink | None = None,
     *,
     max_turns: int = 20,
+    cfg: TeamConfig | None = None,
+    budget: RunBudget | None = None,
 ) -> RunResult:
-    """One specialist on one task, in place, without a lead (the per-agent MCP tools).
-    Recorded as a run of one task, like any other."""
+    """One specialist on one task, in place, without a lead (the per-agent MCP tools, and
+    an eval's single mode). Recorded as a run of one task, like any other. ``cfg``: the
+    limits of a team run (turns, tool calls, task timeout...); ``budget``: as for
+    :func:`run_team`."""
     sink: Sink = emit or (lambda _e: None)
-    cfg = TeamConfig(request=task, workspace=workspace, max_turns=max_turns, isolate=False)
+    if cfg is None:
+        cfg = TeamConfig(request=task, workspace=workspace, max_turns=max_turns)
+    cfg = replace(cfg, request=task, workspace=workspace, isolate=False)
     run_id = store.create_run(task, str(workspace), provider.name, provider.model)
-    budget = _budget(cfg, provider)
+    store.set_run_state(run_id, config=cfg.record())
+    budget = budget or _budget(cfg, provider)
     rec = Recorder(store, run_id, sink, budget, provider.model)
     spec = TaskSpec(agent, agent, task)
     store.add_task(run_id, spec.id, agent, task, [])
@@ -270,7 +279,15 @@ async def run_agent(
     outcome = TaskOutcome("failed", error="not started")
     try:
         async with connect(None, workspace) as mcp:
-            outcome = await Specialists(cfg, provider, budget, rec, mcp, None).run(spec, {})
+            specialists = Specialists(cfg, provider, budget, rec, mcp, None)
+            done = await run_plan(
+                [spec],
+                specialists.run,
+                max_parallel=1,
+                task_timeout_s=cfg.task_timeout_s,
+                on_done=specialists.done,
+            )
+            outcome = done[spec.id]
             status = "completed" if outcome.ok else "failed"
             error = outcome.error
     except asyncio.CancelledError:
@@ -279,8 +296,8 @@ async def run_agent(
     except Exception as exc:  # a server that died: the result says so
         error = _describe(exc)
         outcome = TaskOutcome("failed", error=error)
-    finally:
         rec.task_done(spec, outcome)
+    finally:
         store.finish_run(run_id, status, outcome.summary or None, error)
         sink({"event": "run_finished", "run_id": run_id, "status": status, "error": error})
     return RunResult(run_id, status, outcome.summary, error, {agent: outcome}, list(rec.limits))
