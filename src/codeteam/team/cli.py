@@ -131,6 +131,7 @@ def _runs(ns: argparse.Namespace) -> int:
                 print(json.dumps(run, indent=2))
             else:
                 show_run(console, run)
+                _page_url(store, run["id"])
             return 0
         runs = store.list_runs()
         if as_json:
@@ -142,9 +143,22 @@ def _runs(ns: argparse.Namespace) -> int:
         store.close()
 
 
+def _page_url(store: Store, run_id: str) -> None:
+    """The run's page, when a ``codeteam ui`` is serving these records."""
+    from codeteam.ui.discovery import ui_url
+
+    base = ui_url(Path(store.path))
+    if base:
+        print(f"in the browser: {base}/runs/{run_id}")
+
+
 def dispatch(ns: argparse.Namespace) -> int:
     if ns.command == "run":
         return _run(ns)
     if ns.command == "runs":
         return _runs(ns)
+    if ns.command == "ui":
+        from codeteam.ui.command import main
+
+        return main(ns)
     raise ConfigError(f"unknown command {ns.command!r}")

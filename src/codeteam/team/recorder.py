@@ -80,6 +80,7 @@ class Recorder:
         status: str,
         is_error: bool,
         started: float,
+        result: str | None = None,
         structured: dict[str, Any] | None = None,
     ) -> None:
         duration = (time.time() - started) * 1000
@@ -92,6 +93,8 @@ class Recorder:
             is_error=is_error,
             duration_ms=duration,
             started_at=started,
+            result=result,
+            structured=structured,
         )
         self.emit(
             {
