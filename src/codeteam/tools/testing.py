@@ -54,7 +54,7 @@ class RunTestsResult:
         return "\n".join(lines)
 
 
-def _status(cases: list[TestCase], result: SandboxResult) -> Status:
+def _status(cases: list[TestCase], result: SandboxResult, collected_nothing: bool) -> Status:
     stopped = stopped_by(result)
     if stopped is not None:
         return stopped
@@ -63,8 +63,7 @@ def _status(cases: list[TestCase], result: SandboxResult) -> Status:
     if any(c.outcome == "error" for c in cases):
         return "error"
     if not cases:
-        # pytest exits 5 for "no tests collected"; a Go package list without tests exits 0.
-        return "no_tests" if result.exit_code in (0, 5) else "error"
+        return "no_tests" if result.exit_code == 0 or collected_nothing else "error"
     if all(c.outcome == "skipped" for c in cases):
         return "no_tests"
     return "ok" if result.exit_code == 0 else "error"
@@ -120,7 +119,7 @@ async def run_tests(
         o: sum(c.outcome == o for c in cases) for o in ("passed", "failed", "error", "skipped")
     }
     return RunTestsResult(
-        status=_status(cases, result),
+        status=_status(cases, result, project.toolchain.collected_nothing(result.exit_code)),
         language=project.language,
         path=project.display,
         passed=count["passed"],
