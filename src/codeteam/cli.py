@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     from codeteam.team.cli_args import add_team_parsers  # argparse only: cheap
 
     add_team_parsers(sub)
+    from codeteam.eval.cli_args import add_eval_parsers
+
+    add_eval_parsers(sub)
     return parser
 
 
@@ -208,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from codeteam.server import serve_command
 
             return serve_command(args[args.index("serve") + 1 :], parse_serve_args)
+        if ns.command in ("eval", "evals"):
+            from codeteam.eval.cli import dispatch as eval_dispatch
+
+            return eval_dispatch(ns)
         from codeteam.team.cli import dispatch
 
         return dispatch(ns)

@@ -117,6 +117,7 @@ OTHER_VARIABLES = frozenset(
         "CODETEAM_MODEL",  # the team's model (llm/)
         "CODETEAM_TEAM_DB",  # where the team tools record runs (assembly/)
         "CODETEAM_RUN_DIR",  # where runs keep their task copies (team/config.py)
+        "CODETEAM_EVAL_DIR",  # where evals keep their workspaces (eval/config.py)
         "CODETEAM_CATALOG",  # another tool catalog (assembly/; tests)
         "CODETEAM_PROFILE_TOP",  # set for sandboxed profiling (toolchains/python_perf.py)
         "CODETEAM_PYTHON",  # the interpreter scripts/test.sh uses

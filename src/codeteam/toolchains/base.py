@@ -120,6 +120,11 @@ class Toolchain(Protocol):
         """``race``: the language's data-race detector (ValueError where there is none)."""
         ...
 
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        """Whether the test runner's exit code says it found nothing to run (pytest: 5),
+        which is no failure of the tests."""
+        ...
+
     async def benchmark(
         self, executor: Executor, project: Path, target: Path, select: list[str], timeout_s: float
     ) -> tuple[list[Benchmark], SandboxResult]: ...
@@ -143,6 +148,11 @@ class Toolchain(Protocol):
 
     def dockerfile(self, project: Path) -> str:
         """A Dockerfile (text) that builds and runs the project in ``project``."""
+        ...
+
+    def linters(self, strict: bool) -> list[str]:
+        """The linters :meth:`review` runs when they are installed (``strict``: the slower
+        optional ones too), in the order a report names them."""
         ...
 
     async def review(

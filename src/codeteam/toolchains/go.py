@@ -393,7 +393,13 @@ class GoToolchain:
             duration_ms=duration,
         )
 
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        return False  # a package list without tests exits 0 ("no test files")
+
     # ------------------------------------------------------------------ review
+
+    def linters(self, strict: bool) -> list[str]:
+        return ["gofmt", "go vet", "staticcheck", "gosec"]
 
     async def review(
         self,

@@ -195,7 +195,13 @@ class PythonToolchain:
         cases = parse_junit(report, proj) if report else []
         return cases, result
 
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        return exit_code == 5  # pytest's "no tests collected"
+
     # ------------------------------------------------------------------ review
+
+    def linters(self, strict: bool) -> list[str]:
+        return ["ruff", "bandit", *(["mypy"] if strict else [])]
 
     async def review(
         self,

@@ -15,9 +15,12 @@ import types
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args, get_origin
 
 from codeteam.config import Settings
+
+if TYPE_CHECKING:
+    from codeteam.tools.services import Services  # imports this module
 
 
 class ToolError(Exception):
@@ -48,19 +51,13 @@ class ToolContext(Protocol):
     def settings(self) -> Settings: ...
 
     @property
-    def services(self) -> Any:
-        """The server's long-lived parts (sandbox, toolchain registry): see ``tools.services``."""
+    def services(self) -> Services:
+        """The server's long-lived parts (sandbox, toolchain registry)."""
         ...
 
     async def progress(
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None: ...
-
-
-class ToolResult(Protocol):
-    status: str
-
-    def render(self) -> str: ...
 
 
 @dataclass(frozen=True)

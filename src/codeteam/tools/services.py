@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from codeteam.config import Settings
 from codeteam.executor import Executor
 from codeteam.toolchains import Registry, UnknownLanguage
-from codeteam.toolchains.base import Toolchain, ToolchainMissing
+from codeteam.toolchains.base import Toolchain
 from codeteam.tools.base import ToolError
 
 
@@ -36,7 +36,3 @@ class Services:
 
     async def aclose(self) -> None:
         await self.executor.aclose()
-
-
-def missing(exc: ToolchainMissing) -> ToolError:
-    return ToolError(str(exc), "unavailable")
