@@ -21,9 +21,8 @@ from typing import Any
 
 from codeteam.cluster import wire
 from codeteam.config import ConfigError, Settings
-from codeteam.executor import ran_on
 from codeteam.sandbox.spec import Prestart, SandboxResult, SandboxSpec
-from codeteam.tools.base import ToolError
+from codeteam.tools.base import ToolError, ran_on
 
 #: How long connecting (Ray's driver start, one host actor per node) may take.
 CONNECT_S = 120.0

@@ -12,7 +12,6 @@ Import-light: the implementations are imported by :func:`create` only.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,20 +21,7 @@ from codeteam.sandbox.spec import Prestart, SandboxResult, SandboxSpec
 if TYPE_CHECKING:
     from codeteam.config import Settings
 
-__all__ = [
-    "KINDS",
-    "Executor",
-    "Prestart",
-    "SandboxResult",
-    "SandboxSpec",
-    "check",
-    "create",
-    "ran_on",
-]
-
-#: The node the current tool call's code last ran on, when an executor runs code on other
-#: machines (set by it; the dispatcher reports it as the result's ``_meta``).
-ran_on: ContextVar[str | None] = ContextVar("codeteam_ran_on", default=None)
+__all__ = ["KINDS", "Executor", "Prestart", "SandboxResult", "SandboxSpec", "check", "create"]
 
 
 class Executor(Protocol):

@@ -439,7 +439,7 @@ class Dispatcher:
 
     async def run(self, call: Call, notify: Notify | None) -> bytes:
         """Run a tool call to its response frame. Cancellation propagates to the caller."""
-        from codeteam.executor import ran_on
+        from codeteam.tools.base import ran_on
 
         ctx = CallContext(self, call.progress_token, notify)
         try:
