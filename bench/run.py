@@ -5,7 +5,8 @@
 Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
 peak memory under load), execute, go, humaneval, team, team_memory (peak PSS of a
 codeteam run's process tree), container (image size, builds, latency
-inside vs outside), ui (codeteam ui's pages on 1,000 runs and on a 500-tool-call run).
+inside vs outside), ui (codeteam ui's pages on 1,000 runs and on a 500-tool-call run), ray
+(--executor ray against local: added latency, scaling over two nodes, CPU per call).
 Prints a table of figures and ratios, and the targets they are held to.
 Results worth keeping go to bench/RESULTS.md with the command, the machine and the date.
 """
@@ -543,7 +544,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container,ui"
+    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container,ui,ray"
     sections = set((args.only or everything).split(","))
     runs = 5 if args.quick else 20
     print(
@@ -581,6 +582,10 @@ def main() -> int:
             from ui_bench import bench_ui  # type: ignore[import-not-found]
 
             bench_ui(row, runs)
+        if "ray" in sections:
+            from ray_bench import bench_ray  # type: ignore[import-not-found]
+
+            bench_ray(row, work, runs)
     print()
     print("| figure | codeteam | baseline | ratio | target |")
     print("| --- | --- | --- | --- | --- |")

@@ -52,6 +52,7 @@ class RayCluster:
     temp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rt", dir="/tmp")))
     nodes: list[Node] = field(default_factory=list)
     head_ip: str = "127.0.0.2"
+    pin: int | None = None  # the head's processes on this core only (taskset)
 
     @property
     def address(self) -> str:
@@ -72,16 +73,16 @@ class RayCluster:
 
     def start(self) -> RayCluster:
         head = ["--head", f"--port={self.port}", f"--temp-dir={self.temp}"]
-        self._start("head", self.head_ip, [*head, "--include-dashboard=false"])
+        self._start("head", self.head_ip, [*head, "--include-dashboard=false"], self.pin)
         for i in range(self.workers):
             self.add_worker(f"worker{i + 1}")
         return self
 
-    def add_worker(self, name: str, ip: str | None = None) -> Node:
+    def add_worker(self, name: str, ip: str | None = None, pin: int | None = None) -> Node:
         ip = ip or f"127.0.0.{len(self.nodes) + 2}"
-        return self._start(name, ip, [f"--address={self.address}"])
+        return self._start(name, ip, [f"--address={self.address}"], pin)
 
-    def _start(self, name: str, ip: str, args: list[str]) -> Node:
+    def _start(self, name: str, ip: str, args: list[str], pin: int | None = None) -> Node:
         log = self.temp / f"{name}-{secrets.token_hex(3)}.log"
         argv = [
             RAY,
