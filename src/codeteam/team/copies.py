@@ -22,7 +22,7 @@ from typing import Any
 
 from codeteam.store import Store
 from codeteam.team import crashpoints
-from codeteam.team.config import Sink
+from codeteam.team.events import ConflictKept, Sink
 from codeteam.team.plan import TaskSpec
 from codeteam.team.scheduler import TaskOutcome
 from codeteam.team.workspace import Conflict, changes, content_snapshot, merge_back, snapshot
@@ -104,7 +104,7 @@ class TaskCopies:
         for c in merged.conflicts:
             self.conflicts.append(c)
             self.store.record_conflict(self.run_id, task, c.path, c.other, c.detail)
-            self.emit({"event": "conflict", "task": task, "path": c.path, "other": c.other})
+            self.emit(ConflictKept(task, c.path, c.other))
         note = merged.describe()
         if note:
             summary = f"{summary}\n[{note}]".strip()

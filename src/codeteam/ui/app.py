@@ -99,6 +99,8 @@ class UiApp:
             elif path.startswith("/runs/"):
                 run_id, _, rest = path.removeprefix("/runs/").partition("/")
                 await self._run(run_id, rest, receive, send)
+            elif path == "/evals" or path.startswith("/evals/"):
+                await self._evals(path.removeprefix("/evals").strip("/"), query, receive, send)
             elif path.startswith("/static/"):
                 await self._file(path.removeprefix("/static/"), send)
             else:
@@ -118,6 +120,29 @@ class UiApp:
             await self._events(receive, send, lambda: views.run_stamp(self.store, run_id))
         else:
             raise views.NotFound(f"no page for run {run_id[:80]!r}: /runs/ID is the run's page")
+
+    async def _evals(self, rest: str, query: dict[str, str], receive: Receive, send: Send) -> None:
+        from codeteam.ui import eval_views
+
+        store = self.store
+        if rest == "":
+            body = render.page("evals.html", **eval_views.evals_page(store))
+        elif rest == "events":
+            await self._events(receive, send, lambda: eval_views.evals_stamp(store))
+            return
+        elif rest == "compare":
+            body = render.page("compare.html", **eval_views.compare_page(store, query))
+        else:
+            eval_id, _, tail = rest.partition("/")
+            if tail == "events":
+                if not eval_views.eval_stamp(store, eval_id):
+                    raise views.NotFound(f"no eval {eval_id[:80]!r}")
+                await self._events(receive, send, lambda: eval_views.eval_stamp(store, eval_id))
+                return
+            if tail:
+                raise views.NotFound(f"no page {rest[:100]!r}: /evals/ID is an eval's page")
+            body = render.page("eval.html", **eval_views.eval_page(store, eval_id))
+        await respond(send, 200, body, HTML, SECURITY_HEADERS)
 
     async def _events(self, receive: Receive, send: Send, stamp: Stamp) -> None:
         """Say ``change`` whenever ``stamp()`` changes, until the client leaves."""
