@@ -41,7 +41,7 @@ class ToolchainInfo:
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One test's outcome as the runner reported it."""
+    """One test's outcome (named so that pytest never takes it for a test class)."""
 
     name: str
     outcome: str  # passed | failed | error | skipped
