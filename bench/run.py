@@ -4,8 +4,9 @@
 
 Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
 peak memory under load), execute, go, humaneval, team, team_memory (peak PSS of a
-codeteam run's process tree), container (image size, builds, latency
-inside vs outside). Prints a table of figures and ratios, and the targets they are held to.
+codeteam run's process tree), cost (what each sandboxed execution costs the machine,
+bench/cost.py), container (image size, builds, latency inside vs outside). Prints a table
+of figures and ratios, and the targets they are held to.
 Results worth keeping go to bench/RESULTS.md with the command, the machine and the date.
 """
 
@@ -542,7 +543,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container"
+    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,cost,container"
     sections = set((args.only or everything).split(","))
     runs = 5 if args.quick else 20
     print(
@@ -572,6 +573,20 @@ def main() -> int:
             from team_bench import bench_team_memory  # type: ignore[import-not-found]
 
             bench_team_memory(row)
+        if "cost" in sections:
+            from cost import bench_cost  # type: ignore[import-not-found]
+
+            bench_cost(
+                work,
+                row,
+                codeteam_cmd,
+                go_binary,
+                run_load,
+                lambda port: [PY, str(HERE / "baselines" / "asgi_floor.py"), str(port)],
+                runs,
+                args.clients,
+                args.calls,
+            )
         if "container" in sections:
             from container_bench import bench_container  # type: ignore[import-not-found]
 
