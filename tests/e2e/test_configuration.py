@@ -123,6 +123,7 @@ def test_variables_the_project_reads_elsewhere_are_not_warned_about(
     for name in names:
         clean_env.setenv(name, "1")
     clean_env.setenv("CODETEAM_TRANSPORT", "stdio")
+    clean_env.setenv("CODETEAM_EXECUTOR", "local")
     clean_env.setenv("CODETEAM_ROOT", str(root))
     settings([])
     assert capsys.readouterr().err == ""

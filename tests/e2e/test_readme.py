@@ -220,6 +220,22 @@ def test_the_team_block_without_a_model(tmp_path: Path) -> None:
         shown.stderr
         == f"codeteam: no run '{run_id}' in {tmp_path}/codeteam/runs.db: see 'codeteam runs'\n"
     )
+    # the UI serves the same records (on any free port here) and says where
+    ui = subprocess.Popen(
+        ["/bin/bash", "-c", PRELUDE + team.line("codeteam ui") + " --port 0"],
+        cwd=tmp_path,
+        env=shell_env(tmp_path),
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # bash and the UI it starts: stopped together
+    )
+    try:
+        assert ui.stdout is not None
+        url = ui.stdout.readline().split(" at ")[-1].strip()
+        assert "codeteam/runs.db" in httpx.get(url, timeout=10).text
+    finally:
+        os.killpg(ui.pid, signal.SIGTERM)
+        ui.wait(timeout=10)
     # "always needed": a base URL without a key is refused, in one line naming the key.
     env = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
     env_less = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codeteam.config import ConfigError
 from codeteam.eval.config import EvalConfig, ProblemBudget, default_eval_root
@@ -27,8 +28,10 @@ from codeteam.store import Store
 from codeteam.store.evals import Evals, ProblemRecord
 from codeteam.store.owner import HEARTBEAT_S
 from codeteam.team.budget import RunBudget, load_prices, price_for
-from codeteam.team.config import RunResult, Sink, TeamConfig
+from codeteam.team.config import RunResult, TeamConfig
 
+#: Where the eval's own events go (eval_started, problem_scored...: plain JSON objects).
+Sink = Callable[[dict[str, Any]], None]
 #: The provider a problem's agents talk to (record and replay wrap one per problem).
 ProviderFor = Callable[[str], Provider]
 

@@ -107,14 +107,20 @@ class Evals:
 
     # ------------------------------------------------------------------ reads
 
-    def _settle_orphans(self) -> None:
+    def _settle_orphans(self) -> set[str]:
+        """Record as interrupted the running evals whose process has ended, and return
+        their ids (a read-only store only returns them: its reader shows them so)."""
         rows = self.db.execute(
             "SELECT id, owner_pid, owner_started, owner_host, heartbeat_at, started_at "
             "FROM evals WHERE status = 'running'"
         ).fetchall()
+        found: set[str] = set()
         for r in rows:
             seen = r["heartbeat_at"] or r["started_at"]
             if owner.gone(r["owner_pid"], r["owner_started"], r["owner_host"], seen):
+                found.add(r["id"])
+                if self.store.readonly:
+                    continue
                 self.db.execute(
                     "UPDATE evals SET status = 'interrupted', finished_at = ?, error = ? "
                     "WHERE id = ? AND status = 'running'",
@@ -125,6 +131,7 @@ class Evals:
                         r["id"],
                     ),
                 )
+        return found
 
     def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
         rows = self.db.execute(
@@ -136,7 +143,7 @@ class Evals:
 
     def summaries(self, limit: int = 50) -> list[dict[str, Any]]:
         """Newest first: each eval with its totals so far."""
-        self._settle_orphans()
+        orphaned = self._settle_orphans()
         rows = self.db.execute(
             "SELECT e.id, e.dataset, e.mode, e.provider, e.model, e.status, e.total, "
             "e.started_at, e.finished_at, "
@@ -148,15 +155,21 @@ class Evals:
             "GROUP BY e.id ORDER BY e.started_at DESC LIMIT ?",
             (limit,),
         )
-        return [dict(r) for r in rows]
+        out = [dict(r) for r in rows]
+        for r in out:
+            if r["id"] in orphaned:
+                r["status"] = "interrupted"
+        return out
 
     def get(self, eval_id: str) -> dict[str, Any] | None:
         """One eval with its options and its scored problems (in eval order)."""
-        self._settle_orphans()
+        orphaned = self._settle_orphans()
         row = self.db.execute("SELECT * FROM evals WHERE id = ?", (eval_id,)).fetchone()
         if row is None:
             return None
         out = dict(row)
+        if eval_id in orphaned:
+            out["status"] = "interrupted"
         out["options"] = json.loads(out["options"])
         out["problems"] = [
             {**dict(r), "passed": bool(r["passed"])}

@@ -173,11 +173,36 @@ def m004_evals(db: sqlite3.Connection) -> None:
     )
 
 
+def m005_tool_results(db: sqlite3.Connection) -> None:
+    """What a look back at a run needs beyond the calls' names: each tool call's result
+    (its text and structured content), each task's changes as diffs, and the indexes that
+    page through many runs newest first (``codeteam ui``)."""
+    _script(
+        db,
+        """
+        ALTER TABLE tool_calls ADD COLUMN result TEXT;      -- the text the model was given
+        ALTER TABLE tool_calls ADD COLUMN structured TEXT;  -- JSON: the tool's structured result
+        CREATE TABLE diffs (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            task_id TEXT NOT NULL,
+            path TEXT NOT NULL,            -- relative to the workspace
+            diff TEXT NOT NULL,            -- unified diff of the task's copy against its base
+            at REAL NOT NULL
+        );
+        CREATE INDEX diffs_run ON diffs(run_id, task_id);
+        CREATE INDEX runs_started ON runs(started_at);
+        CREATE INDEX runs_status_started ON runs(status, started_at)
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_budgets_resume_merge,
     m003_owner_and_merge_journal,
     m004_evals,
+    m005_tool_results,
 ]
 
 

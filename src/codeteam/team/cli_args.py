@@ -67,3 +67,17 @@ def add_team_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show.add_argument("run_id", help="run id from 'codeteam runs', or any unique beginning of it")
     show.add_argument("--db", dest="show_db", help=argparse.SUPPRESS)
     show.add_argument("--json", dest="show_json", action="store_true", help="print JSON")
+    ui = sub.add_parser(
+        "ui",
+        help="browse the run records in a local web app (live while runs write them)",
+        description="A read-only web app over the run records: runs, task graphs, every model "
+        "and tool call, diffs; pages update live while a run is in progress.",
+    )
+    ui.add_argument("--db", help="run records database (default: user data directory)")
+    ui.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
+    ui.add_argument(
+        "--token",
+        help="token a browser must present (?token=T once, or Authorization: Bearer T); "
+        "required off loopback (env CODETEAM_TOKEN)",
+    )

@@ -13,18 +13,29 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
+from codeteam.team.events import (
+    ConflictKept,
+    Event,
+    LimitFired,
+    ModelCalled,
+    Plan,
+    Sink,
+    TaskFinished,
+    TaskStarted,
+    ToolCalled,
+)
 from codeteam.tools.base import Annotations, Doc, ToolContext, ToolError, ToolFn, ToolSpec
 from codeteam.tools.paths import confine
 
 if TYPE_CHECKING:
     from codeteam.llm import Provider
     from codeteam.store import Store
-    from codeteam.team.config import RunResult, Sink
+    from codeteam.team.config import RunResult
 
 #: What a team tool starts once the provider, store and progress sink exist.
-Go = Callable[[Path, "Provider", "Store", "Sink"], Awaitable["RunResult"]]
+Go = Callable[[Path, "Provider", "Store", Sink], Awaitable["RunResult"]]
 
 
 @dataclass
@@ -72,25 +83,24 @@ def _result(res: RunResult) -> TeamResult:
     )
 
 
-_SHOWN = ("plan", "task_started", "task_finished", "tool_call", "model_call", "limit", "conflict")
-
-
-def _message(event: dict[str, Any]) -> str | None:
-    kind = event["event"]
-    if kind not in _SHOWN:
-        return None
-    who = event.get("task") or "lead"
-    if kind == "plan":
-        return "plan: " + ", ".join(f"{t['id']} ({t['agent']})" for t in event["tasks"])
-    if kind == "task_finished":
-        return f"{who}: {event['status']}"
-    if kind == "tool_call":
-        return f"{who}: {event['name']} {event['status']}"
-    if kind == "model_call":
-        return f"{who}: model answered ({event['stop_reason']})"
-    if kind in ("limit", "conflict"):
-        return f"{who}: {kind} {event.get('detail') or event.get('path')}"
-    return f"{who}: started"
+def _message(event: Event) -> str | None:
+    """The progress notification a step of the run sends, if any."""
+    match event:
+        case Plan():
+            return "plan: " + ", ".join(f"{t.id} ({t.agent})" for t in event.tasks)
+        case TaskStarted():
+            return f"{event.task}: started"
+        case TaskFinished():
+            return f"{event.task}: {event.status}"
+        case ToolCalled():
+            return f"{event.task}: {event.name} {event.status}"
+        case ModelCalled():
+            return f"{event.task or 'lead'}: model answered ({event.stop_reason})"
+        case LimitFired():
+            return f"{event.task or 'lead'}: limit {event.detail}"
+        case ConflictKept():
+            return f"{event.task}: conflict {event.path}"
+    return None
 
 
 def _said(text: str, name: str) -> None:
@@ -119,7 +129,7 @@ async def _with_team(ctx: ToolContext, workspace: str | None, go: Go) -> TeamRes
     sent: set[asyncio.Task[None]] = set()
     step = 0
 
-    def sink(event: dict[str, Any]) -> None:
+    def sink(event: Event) -> None:
         nonlocal step
         message = _message(event)
         if message is None:

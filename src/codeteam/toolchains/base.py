@@ -40,7 +40,9 @@ class ToolchainInfo:
 
 
 @dataclass(frozen=True)
-class TestCase:
+class CaseResult:
+    """One test's outcome (named so that pytest never takes it for a test class)."""
+
     name: str
     outcome: str  # passed | failed | error | skipped
     duration_ms: float
@@ -116,8 +118,13 @@ class Toolchain(Protocol):
         select: list[str],
         timeout_s: float,
         race: bool = False,
-    ) -> tuple[list[TestCase], SandboxResult]:
+    ) -> tuple[list[CaseResult], SandboxResult]:
         """``race``: the language's data-race detector (ValueError where there is none)."""
+        ...
+
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        """Whether the test runner's exit code says it found nothing to run (pytest: 5),
+        which is no failure of the tests."""
         ...
 
     async def benchmark(
@@ -143,6 +150,11 @@ class Toolchain(Protocol):
 
     def dockerfile(self, project: Path) -> str:
         """A Dockerfile (text) that builds and runs the project in ``project``."""
+        ...
+
+    def linters(self, strict: bool) -> list[str]:
+        """The linters :meth:`review` runs when they are installed (``strict``: the slower
+        optional ones too), in the order a report names them."""
         ...
 
     async def review(

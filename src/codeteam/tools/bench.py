@@ -68,12 +68,11 @@ def _fmt(value: float | None) -> str:
     return "?" if value is None else f"{value:,.1f}"
 
 
-def outcome(found: int, result: SandboxResult) -> Status:
+def outcome(found: int, result: SandboxResult, collected_nothing: bool) -> Status:
     stopped = stopped_by(result)
     if stopped is not None:
         return stopped
-    exit_code = result.exit_code
-    if exit_code not in (0, 5) or (exit_code == 5 and found):
+    if result.exit_code != 0 and not (collected_nothing and not found):
         return "error"
     return "ok" if found else "no_benchmarks"
 
@@ -104,7 +103,7 @@ async def run_benchmarks(
                 project.executor, root, target, chosen, timeout
             )
     return BenchmarkResult(
-        status=outcome(len(found), result),
+        status=outcome(len(found), result, project.toolchain.collected_nothing(result.exit_code)),
         language=project.language,
         path=project.display,
         benchmarks=found,

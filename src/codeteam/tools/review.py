@@ -45,9 +45,6 @@ class ReviewResult:
         return "\n".join(lines)
 
 
-_TOOLS = {"python": ["ruff", "bandit", "mypy"], "go": ["gofmt", "go vet", "staticcheck", "gosec"]}
-
-
 def _summary(language: str, findings: list[Finding], ran: list[str], skipped: list[str]) -> str:
     tools = ", ".join(ran) or "no linters"
     text = (
@@ -80,7 +77,7 @@ async def code_review(
         else:
             assert path is not None
             reviewed = await _review_project(ctx, path, language, strict_types)
-    return reviewed.result(strict_types)
+    return reviewed.result()
 
 
 @dataclass
@@ -88,14 +85,14 @@ class _Reviewed:
     """What the linters said about a snippet or a project."""
 
     language: str
+    linters: list[str]  # those the toolchain runs when installed
     findings: list[Finding]
     skipped: list[str]
     snapshot: str | None = None
 
-    def result(self, strict: bool) -> ReviewResult:
+    def result(self) -> ReviewResult:
         language, findings, skipped = self.language, self.findings, self.skipped
-        optional = set() if strict else {"mypy"}
-        ran = [t for t in _TOOLS.get(language, []) if t not in skipped and t not in optional]
+        ran = [t for t in self.linters if t not in skipped]
         failed = any(f.rule == "tool-failure" for f in findings)
         return ReviewResult(
             status="error" if failed else "ok",
@@ -123,7 +120,7 @@ async def _review_snippet(
             findings, skipped = await toolchain.review(
                 services.executor, folder, main, ctx.settings.max_timeout_s, strict=strict
             )
-    return _Reviewed(language, findings, skipped)
+    return _Reviewed(language, toolchain.linters(strict), findings, skipped)
 
 
 async def _review_project(
@@ -139,7 +136,8 @@ async def _review_project(
         findings, skipped = await project.toolchain.review(
             project.executor, root, target, ctx.settings.max_timeout_s, strict=strict
         )
-    return _Reviewed(project.language, findings, skipped, project.snapshot)
+    linters = project.toolchain.linters(strict)
+    return _Reviewed(project.language, linters, findings, skipped, project.snapshot)
 
 
 @contextmanager

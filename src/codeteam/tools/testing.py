@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from codeteam.sandbox.spec import SandboxResult
-from codeteam.toolchains.base import TestCase
+from codeteam.toolchains.base import CaseResult
 from codeteam.tools.base import Doc, ToolContext
 from codeteam.tools.checks import check_select, check_timeout
 from codeteam.tools.outcome import stopped_by
@@ -32,7 +32,7 @@ class RunTestsResult:
     failed: int
     errors: int
     skipped: int
-    tests: list[TestCase] = field(default_factory=list)
+    tests: list[CaseResult] = field(default_factory=list)
     output: Annotated[str, Doc("the runner's own output, capped (head and tail kept)")] = ""
     truncated: bool = False
     duration_ms: float = 0.0
@@ -54,7 +54,7 @@ class RunTestsResult:
         return "\n".join(lines)
 
 
-def _status(cases: list[TestCase], result: SandboxResult) -> Status:
+def _status(cases: list[CaseResult], result: SandboxResult, collected_nothing: bool) -> Status:
     stopped = stopped_by(result)
     if stopped is not None:
         return stopped
@@ -63,8 +63,7 @@ def _status(cases: list[TestCase], result: SandboxResult) -> Status:
     if any(c.outcome == "error" for c in cases):
         return "error"
     if not cases:
-        # pytest exits 5 for "no tests collected"; a Go package list without tests exits 0.
-        return "no_tests" if result.exit_code in (0, 5) else "error"
+        return "no_tests" if result.exit_code == 0 or collected_nothing else "error"
     if all(c.outcome == "skipped" for c in cases):
         return "no_tests"
     return "ok" if result.exit_code == 0 else "error"
@@ -120,7 +119,7 @@ async def run_tests(
         o: sum(c.outcome == o for c in cases) for o in ("passed", "failed", "error", "skipped")
     }
     return RunTestsResult(
-        status=_status(cases, result),
+        status=_status(cases, result, project.toolchain.collected_nothing(result.exit_code)),
         language=project.language,
         path=project.display,
         passed=count["passed"],

@@ -67,10 +67,10 @@ def serve_http(dispatcher: Dispatcher, settings: Settings, max_body: int) -> int
     return 0
 
 
-def uvicorn_config(app: McpApp, settings: Settings) -> Any:
-    """uvicorn settings for serving ``app``: httptools and uvloop when installed ("auto"),
-    no proxy-headers middleware (a layer per request; we bind loopback or sit behind a
-    proxy we do not need addresses from), no access log."""
+def uvicorn_config(app: Any, settings: Settings) -> Any:
+    """uvicorn settings for serving ``app`` (the MCP app, or ``codeteam ui``'s): httptools
+    and uvloop when installed ("auto"), no proxy-headers middleware (a layer per request; we
+    bind loopback or sit behind a proxy we do not need addresses from), no access log."""
     import uvicorn
 
     return uvicorn.Config(
