@@ -7,8 +7,8 @@ When the server is root, code never runs as root: a ``run`` call takes one of
 ``max_concurrency`` slots and runs as host uid ``sandbox_uid_base + slot`` (so
 RLIMIT_NPROC is per call: one call's fork bomb cannot starve another), the ``build`` role
 runs as ``sandbox_uid_base - 1``, the owner of :meth:`Sandbox.cache_dir`. As another user,
-code runs as that user. :meth:`Sandbox.run_python` may use a pre-started sandbox of the
-pool (:mod:`codeteam.sandbox.pool`). Where the server may make cgroups, each slot also has
+code runs as that user. A run given a :class:`Prestart` may use a pre-started sandbox of
+the pool (:mod:`codeteam.sandbox.pool`). Where the server may make cgroups, each slot also has
 a memory cgroup capping a call's memory as a whole (:mod:`codeteam.sandbox.cgroup`).
 Module import stays light (the serving path imports this).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from codeteam.config import Settings
 from codeteam.sandbox.spec import (
     Bind,
     Limits,
+    Prestart,
     SandboxResult,
     SandboxSpec,
     SandboxUnavailable,
@@ -40,10 +41,17 @@ if TYPE_CHECKING:
     from codeteam.sandbox.runner import Outcome, Supervisor
     from codeteam.sandbox.uids import UidLease
 
-__all__ = ["Bind", "Limits", "Sandbox", "SandboxResult", "SandboxSpec", "SandboxUnavailable"]
+__all__ = [
+    "Bind",
+    "Limits",
+    "Prestart",
+    "Sandbox",
+    "SandboxResult",
+    "SandboxSpec",
+    "SandboxUnavailable",
+]
 
 _FIX = "or pass --unsafe-no-sandbox on a development machine only"
-_warned_unsafe = False
 
 
 @dataclass
@@ -82,6 +90,8 @@ class Sandbox:
         self._lease: UidLease | None = None
         self._pool: Pool | None = None
         self._cgroups: MemoryCgroups | str | None = None  # str: why there are none
+        self._subreaper = False  # this process reaps the trees' orphans (set once)
+        self._warned_unsafe = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sandbox:
@@ -148,10 +158,15 @@ class Sandbox:
 
     # -- running ----------------------------------------------------------------------
 
-    async def run(self, spec: SandboxSpec) -> SandboxResult:
-        """Run ``spec`` in a free slot (waiting for one); see the module docstring."""
+    async def run(self, spec: SandboxSpec, prestart: Prestart | None = None) -> SandboxResult:
+        """Run ``spec`` in a free slot (waiting for one); see the module docstring. With
+        ``prestart``, in a pre-started tree of that kind when one is ready (see
+        :mod:`codeteam.sandbox.pool`), else as a normal run."""
         import asyncio
 
+        pooled = self._settings.pool_size > 0 and not self._settings.unsafe_no_sandbox
+        if prestart is not None and pooled:
+            return await self._prestarted().run(spec, prestart)
         await self._admit(spec)
         slot = await self._acquire_slot()
         try:
@@ -159,35 +174,12 @@ class Sandbox:
         finally:
             await asyncio.shield(self._free_slot(spec.role, slot))
 
-    async def run_python(
-        self,
-        code: bytes,
-        stdin: bytes = b"",
-        *,
-        timeout_s: float,
-        limits: Limits,
-        output_cap: int,
-        python: str,
-        env: Mapping[str, str] | None = None,
-    ) -> SandboxResult:
-        """Run ``code`` as ``python -I -B /work/main.py`` would, in a pre-started sandbox
-        when one is ready (see :mod:`codeteam.sandbox.pool`), else as a normal :meth:`run`."""
-        spec = SandboxSpec(
-            argv=[python, "-I", "-B", "/work/main.py"],
-            files={"main.py": code},
-            stdin=stdin,
-            timeout_s=timeout_s,
-            limits=limits,
-            output_cap=output_cap,
-            env=dict(env or {}),
-        )
-        if self._settings.pool_size <= 0 or self._settings.unsafe_no_sandbox:
-            return await self.run(spec)
+    def _prestarted(self) -> Pool:
         if self._pool is None:
             from codeteam.sandbox.pool import Pool
 
             self._pool = Pool(self, self._settings.pool_size)
-        return await self._pool.run_python(spec, code)
+        return self._pool
 
     # -- slots and trees (also used by the pool) --------------------------------------
 
@@ -199,7 +191,7 @@ class Sandbox:
 
         check_spec(spec)
         if self._settings.unsafe_no_sandbox:
-            _warn_unsafe()
+            self._warn_unsafe()
         else:
             await self._ensure_probed()
         if self._sem is None:
@@ -263,7 +255,8 @@ class Sandbox:
         from codeteam.sandbox.cgroup import CgroupError, MemoryCgroups
         from codeteam.sandbox.runner import Supervisor
 
-        procs.become_subreaper()
+        if not self._subreaper:
+            self._subreaper = procs.become_subreaper()
         uid, gid, switch = self._identity(spec.role, slot)
         prepared: bwrap.Prepared | unsafe.UnsafePrepared
         cgroup_procs = None
@@ -377,6 +370,16 @@ class Sandbox:
         if self._cgroups is not None and not isinstance(self._cgroups, str):
             self._cgroups.close()  # every slot is swept (empty) by now
 
+    def _warn_unsafe(self) -> None:
+        if not self._warned_unsafe:
+            self._warned_unsafe = True
+            print(
+                "WARNING: codeteam --unsafe-no-sandbox: untrusted code runs UNCONFINED on this "
+                "machine (no namespaces, no filesystem isolation). Development only.",
+                file=sys.stderr,
+                flush=True,
+            )
+
     async def _return_uids(self, wait_s: float = 5.0) -> None:
         """Give the leased uids back once every slot is free (swept): a uid handed back
         while its sweep is pending could kill the next owner's processes."""
@@ -432,15 +435,3 @@ def _result(outcome: Outcome | None, ended: Ended, spec: SandboxSpec) -> Sandbox
         duration_ms=outcome.duration_ms,
         files=ended.files,
     )
-
-
-def _warn_unsafe() -> None:
-    global _warned_unsafe
-    if not _warned_unsafe:
-        _warned_unsafe = True
-        print(
-            "WARNING: codeteam --unsafe-no-sandbox: untrusted code runs UNCONFINED on this "
-            "machine (no namespaces, no filesystem isolation). Development only.",
-            file=sys.stderr,
-            flush=True,
-        )

