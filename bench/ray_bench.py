@@ -122,7 +122,7 @@ def bench_ray(row: Row, work: str, runs: int) -> None:
         added = (_pct(remote, q) - _pct(local, q)) * 1000
         row(
             f"ray: execute_code {name}, one node on this machine",
-            f"{_pct(remote, q) * 1000:.1f} ms (+{added:.1f} ms)",
+            f"{_pct(remote, q) * 1000:.1f} ms ({added:+.1f} ms)",
             f"{_pct(local, q) * 1000:.1f} ms local executor",
             f"{_pct(remote, q) / _pct(local, q):.2f}x",
             "<= +2 ms at p50" if name == "p50" else "",
