@@ -5,7 +5,8 @@
 Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
 peak memory under load), execute, go, humaneval, team, team_memory (peak PSS of a
 codeteam run's process tree), container (image size, builds, latency
-inside vs outside). Prints a table of figures and ratios, and the targets they are held to.
+inside vs outside), ui (codeteam ui's pages on 1,000 runs and on a 500-tool-call run).
+Prints a table of figures and ratios, and the targets they are held to.
 Results worth keeping go to bench/RESULTS.md with the command, the machine and the date.
 """
 
@@ -542,7 +543,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container"
+    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container,ui"
     sections = set((args.only or everything).split(","))
     runs = 5 if args.quick else 20
     print(
@@ -576,6 +577,10 @@ def main() -> int:
             from container_bench import bench_container  # type: ignore[import-not-found]
 
             bench_container(row, runs, cold=not args.quick)
+        if "ui" in sections:
+            from ui_bench import bench_ui  # type: ignore[import-not-found]
+
+            bench_ui(row, runs)
     print()
     print("| figure | codeteam | baseline | ratio | target |")
     print("| --- | --- | --- | --- | --- |")

@@ -26,6 +26,7 @@ from typing import Any
 from codeteam.llm import Message, ToolDef, Turn, Usage
 from codeteam.store import Store
 from codeteam.team.config import TeamConfig
+from codeteam.team.events import Event, Plan, TaskFinished
 from codeteam.team.mcp import connect
 from codeteam.team.runner import run_team
 from codeteam.team.workspace import merge_back, snapshot
@@ -91,10 +92,10 @@ async def _run(root: Path, tasks: int, delay_s: float, parallel: int) -> tuple[f
     )
     marks: dict[str, float] = {}
 
-    def sink(event: dict[str, Any]) -> None:
-        if event["event"] == "plan":
+    def sink(event: Event) -> None:
+        if isinstance(event, Plan):
             marks["plan"] = time.perf_counter()
-        elif event["event"] == "task_finished":
+        elif isinstance(event, TaskFinished):
             marks["last"] = time.perf_counter()
 
     started = time.perf_counter()

@@ -12,6 +12,10 @@ set -euo pipefail
 LOG=${CODETEAM_DOCKERD_LOG:-/var/log/codeteam-dockerd.log}
 DOCKER=/usr/bin/docker
 
+# dockerd looks up iptables, modprobe and friends on PATH: a CI step may run with only
+# /usr/bin:/bin, where none of them are.
+export PATH="/usr/sbin:/sbin:$PATH"
+
 if [[ $(id -u) -ne 0 ]]; then
     echo "docker-engine.sh: run as root (it installs docker.io and starts dockerd)" >&2
     exit 2

@@ -3,8 +3,8 @@
 # another user, it re-runs itself through sudo).
 #
 #   scripts/install.sh          # the server, the sandbox runtime, bubblewrap, Go
-#   scripts/install.sh --dev    # also the test/lint tools (editable from this checkout)
-#                               # and the TypeScript SDK client the tests drive
+#   scripts/install.sh --dev    # also the test/lint tools (editable from this checkout),
+#                               # the TypeScript SDK client and the chromium the tests drive
 #
 # Layout (all world-readable, because sandboxed code runs as unprivileged uids that cannot
 # enter /root or a home directory):
@@ -70,6 +70,10 @@ if ((DEV)); then
         apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
     fi
     npm ci --prefix "$HERE/tests/e2e/ts_client" --no-audit --no-fund --loglevel=error
+    log "Test browser: Debian's chromium (tests/ui drive it with Playwright; no browser download)"
+    if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    fi
 fi
 
 # Sandboxed code runs as unprivileged uids: everything it executes must be readable by them.

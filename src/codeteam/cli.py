@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from codeteam import __version__
+from codeteam import EXECUTOR_KINDS, __version__
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
 if TYPE_CHECKING:
@@ -126,6 +126,11 @@ def _serve_parser(
         help="persistent caches, e.g. Go's build cache (default /var/tmp/codeteam as root)",
     )
     p.add_argument(
+        "--executor",
+        choices=EXECUTOR_KINDS,
+        help="where code runs: local (this machine's sandbox; default) or ray (a cluster)",
+    )
+    p.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         default=None,
@@ -147,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     from codeteam.team.cli_args import add_team_parsers  # argparse only: cheap
 
     add_team_parsers(sub)
+    from codeteam.eval.cli_args import add_eval_parsers
+
+    add_eval_parsers(sub)
     return parser
 
 
@@ -191,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from codeteam.server import serve_command
 
             return serve_command(args[args.index("serve") + 1 :], parse_serve_args)
+        if ns.command in ("eval", "evals"):
+            from codeteam.eval.cli import dispatch as eval_dispatch
+
+            return eval_dispatch(ns)
         from codeteam.team.cli import dispatch
 
         return dispatch(ns)

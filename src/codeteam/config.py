@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codeteam import EXECUTOR_KINDS
+
 TYPE_CHECKING = False  # not typing's: this module is on the serving path
 if TYPE_CHECKING:
     import argparse
@@ -53,6 +55,7 @@ class Settings:
     sse_after_s: float = 1.0
     allowed_origins: tuple[str, ...] = ()
     # execution
+    executor: str = "local"  # one of EXECUTOR_KINDS
     max_concurrency: int = 8
     default_timeout_s: float = 30.0
     max_timeout_s: float = 300.0
@@ -73,6 +76,10 @@ class Settings:
     state_dir: Path = field(default_factory=lambda: default_state_dir())
     pool_size: int = 3
     snapshot_cap: int = 256 * MiB
+    # team tools: set by the composition root (codeteam.assembly.team_settings) from
+    # CODETEAM_TEAM_PROVIDER / ANTHROPIC_API_KEY and CODETEAM_TEAM_DB
+    team_provider: str | None = None
+    team_db: Path | None = None
 
     def __post_init__(self) -> None:
         for root in self.roots:
@@ -83,6 +90,10 @@ class Settings:
         if self.transport not in ("stdio", "http"):
             raise ConfigError(
                 f"unknown transport {self.transport!r}: use --transport stdio or http"
+            )
+        if self.executor not in EXECUTOR_KINDS:
+            raise ConfigError(
+                f"unknown executor {self.executor!r}: use --executor {' or '.join(EXECUTOR_KINDS)}"
             )
         if self.default_timeout_s > self.max_timeout_s:
             raise ConfigError("--timeout must not exceed --max-timeout")
@@ -97,11 +108,12 @@ _ENV_PREFIX = "CODETEAM_"
 #: ``CODETEAM_*`` variables other parts of the project read; not flags, never warned about.
 OTHER_VARIABLES = frozenset(
     {
-        "CODETEAM_TEAM_PROVIDER",  # serve offers the team tools (llm/)
+        "CODETEAM_TEAM_PROVIDER",  # serve offers the team tools (assembly/)
         "CODETEAM_MODEL",  # the team's model (llm/)
-        "CODETEAM_TEAM_DB",  # where the team tools record runs (tools/team.py)
+        "CODETEAM_TEAM_DB",  # where the team tools record runs (assembly/)
         "CODETEAM_RUN_DIR",  # where runs keep their task copies (team/config.py)
-        "CODETEAM_CATALOG",  # another tool catalog (server.py; tests)
+        "CODETEAM_EVAL_DIR",  # where evals keep their workspaces (eval/config.py)
+        "CODETEAM_CATALOG",  # another tool catalog (assembly/; tests)
         "CODETEAM_PROFILE_TOP",  # set for sandboxed profiling (toolchains/python_perf.py)
         "CODETEAM_PYTHON",  # the interpreter scripts/test.sh uses
         "CODETEAM_PREFIX",  # where scripts/install.sh installs

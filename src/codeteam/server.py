@@ -14,16 +14,11 @@ from collections.abc import Callable, Sequence
 TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
 if TYPE_CHECKING:
     import argparse
-    from typing import Any
 
     from codeteam.config import Settings
-    from codeteam.protocol.catalog import ToolCatalog
     from codeteam.protocol.dispatcher import Dispatcher
     from codeteam.tools.base import ToolSpec
 
-#: ``module:function`` returning ``list[ToolSpec]``; replaces the built-in catalog
-#: (tests use it to serve fake tools; also a way to serve extra tools).
-CATALOG_ENV = "CODETEAM_CATALOG"
 _LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost")
 
 
@@ -38,43 +33,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def load_catalog(spec: str | None = None) -> list[ToolSpec]:
-    """The tools to serve: ``spec`` (``module:function``), else ``$CODETEAM_CATALOG``,
-    else the built-in catalog."""
-    spec = spec or os.environ.get(CATALOG_ENV)
-    if not spec:
-        from codeteam.tools.catalog import builtin_tools
-
-        return list(builtin_tools())
-    module_name, _, func_name = spec.partition(":")
-    import importlib
-
-    from codeteam.config import ConfigError
-
-    try:
-        factory = getattr(importlib.import_module(module_name), func_name or "builtin_tools")
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(
-            f"{CATALOG_ENV}={spec!r} cannot be loaded ({exc}); use module:function"
-        ) from None
-    return list(factory())
-
-
-def serving_catalog() -> ToolCatalog:
-    """``$CODETEAM_CATALOG`` built now, else the built-in catalog from its precomputed listing."""
-    from codeteam.protocol.catalog import ToolCatalog
-
-    if os.environ.get(CATALOG_ENV):
-        return ToolCatalog.of(load_catalog())
-    return ToolCatalog.builtin()
-
-
-def make_services(settings: Settings) -> Any:
-    from codeteam.tools.services import Services
-
-    return Services.from_settings(settings)
-
-
 def max_frame_bytes(settings: Settings) -> int:
     """Largest message accepted: the code and stdin caps, JSON-escaped, plus slack."""
     return max(MIN_FRAME_BYTES, 8 * (settings.max_code_bytes + settings.max_stdin_bytes))
@@ -85,6 +43,7 @@ MIN_FRAME_BYTES = 8 << 20
 
 
 def build_dispatcher(settings: Settings, tools: Sequence[ToolSpec] | None = None) -> Dispatcher:
+    from codeteam.assembly import make_services, serving_catalog
     from codeteam.protocol.dispatcher import Dispatcher
 
     catalog = serving_catalog() if tools is None else tools
@@ -127,16 +86,26 @@ def serve_from_args(ns: argparse.Namespace) -> int:
 
 
 def _load(overrides: dict[str, object]) -> Settings:
+    """The settings from flags and environment, the team's part read by the composition
+    root (:func:`codeteam.assembly.team_settings`)."""
+    from codeteam.assembly import team_settings
     from codeteam.config import load_settings
 
+    overrides = {**team_settings(os.environ), **overrides}
     if overrides.get("runtime") is not None:
         from pathlib import Path
 
         overrides = {**overrides, "runtime": Path(str(overrides["runtime"]))}
-    return load_settings(overrides)
+    settings = load_settings(overrides)
+    if settings.executor != "local":  # fail before serving, not on the first call
+        from codeteam.executor import check
+
+        check(settings.executor)
+    return settings
 
 
 def _serve_stdio(settings: Callable[[], Settings]) -> int:
+    from codeteam.assembly import make_services, serving_catalog
     from codeteam.protocol.dispatcher import Dispatcher
     from codeteam.protocol.stdio import serve_stdio
 

@@ -123,6 +123,7 @@ def test_variables_the_project_reads_elsewhere_are_not_warned_about(
     for name in names:
         clean_env.setenv(name, "1")
     clean_env.setenv("CODETEAM_TRANSPORT", "stdio")
+    clean_env.setenv("CODETEAM_EXECUTOR", "local")
     clean_env.setenv("CODETEAM_ROOT", str(root))
     settings([])
     assert capsys.readouterr().err == ""
@@ -166,3 +167,39 @@ def test_a_bad_variable_value_is_one_clear_line_and_exit_2(tmp_path: Path) -> No
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "codeteam: CODETEAM_PORT='eighty': --port takes an integer"
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_an_executor_that_is_not_available_here_is_one_clear_line_and_exit_2(
+    tmp_path: Path, transport: str
+) -> None:
+    done = subprocess.run(
+        [*SERVE, "--transport", transport, "--executor", "ray"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "codeteam: --executor ray needs the ray extra and is not available yet: "
+        "use --executor local"
+    )
+
+
+def test_an_unknown_executor_variable_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*SERVE, "--transport", "http"],
+        env=_env(tmp_path, CODETEAM_EXECUTOR="docker"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "codeteam: CODETEAM_EXECUTOR='docker': --executor takes local or ray"
+    )

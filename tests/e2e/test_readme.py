@@ -75,6 +75,8 @@ COVERAGE = {
     "{": "test_the_claude_desktop_config_is_json_naming_the_installed_command",
     "export ANTHROPIC_API_KEY=": "test_the_team_block_without_a_model "
     "(`codeteam run` itself needs a model: tests/team drives it against a fake Messages API)",
+    "codeteam eval humaneval --mode single": "test_the_eval_block_without_a_model "
+    "(an eval needs a model: tests/eval drives it against the fake model APIs)",
     "CODETEAM_CALL_MEMORY=": "test_the_configuration_example_equals_its_flag",
     "scripts/build-image.sh": "skipped: here; tests/container/ builds the image with it",
     "mkdir -p workspace": "skipped: here; tests/container/conftest.py runs its docker run line",
@@ -218,6 +220,22 @@ def test_the_team_block_without_a_model(tmp_path: Path) -> None:
         shown.stderr
         == f"codeteam: no run '{run_id}' in {tmp_path}/codeteam/runs.db: see 'codeteam runs'\n"
     )
+    # the UI serves the same records (on any free port here) and says where
+    ui = subprocess.Popen(
+        ["/bin/bash", "-c", PRELUDE + team.line("codeteam ui") + " --port 0"],
+        cwd=tmp_path,
+        env=shell_env(tmp_path),
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # bash and the UI it starts: stopped together
+    )
+    try:
+        assert ui.stdout is not None
+        url = ui.stdout.readline().split(" at ")[-1].strip()
+        assert "codeteam/runs.db" in httpx.get(url, timeout=10).text
+    finally:
+        os.killpg(ui.pid, signal.SIGTERM)
+        ui.wait(timeout=10)
     # "always needed": a base URL without a key is refused, in one line naming the key.
     env = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9"}
     env_less = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
@@ -233,6 +251,27 @@ def test_the_team_block_without_a_model(tmp_path: Path) -> None:
     )
     assert refused.returncode == 2
     assert refused.stderr.startswith("codeteam: no Anthropic API key: set ANTHROPIC_API_KEY")
+
+
+def test_the_eval_block_without_a_model(tmp_path: Path) -> None:
+    ev = block("codeteam eval humaneval --mode single")
+    listed = bash(ev.line("codeteam evals"), tmp_path)
+    assert listed.returncode == 0 and "runs.db" in listed.stdout, listed.stderr
+    compared = bash(ev.line("codeteam evals compare"), tmp_path)
+    assert compared.returncode == 2 and compared.stderr.startswith("codeteam: no eval 'e2026")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    for line in ("codeteam eval humaneval --mode single", "codeteam eval humaneval --mode team"):
+        refused = subprocess.run(
+            ["/bin/bash", "-c", PRELUDE + ev.line(line)],
+            cwd=tmp_path,
+            env={**env, "README_PY": sys.executable, "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert refused.stderr.startswith("codeteam: no Anthropic API key: set ANTHROPIC_API_KEY")
 
 
 def test_the_configuration_example_equals_its_flag(
@@ -260,7 +299,7 @@ def test_every_flag_and_variable_the_readme_names_exists() -> None:
     """Flags in backticks are flags of a codeteam command or a script; every CODETEAM_*
     variable is a serve flag's (by the rule) or one the project reads elsewhere."""
     helps = ""
-    for args in (["serve"], ["run"], ["runs"], ["runs", "show"]):
+    for args in (["serve"], ["run"], ["runs"], ["runs", "show"], ["eval"], ["evals"]):
         helps += subprocess.run(
             [sys.executable, "-m", "codeteam", *args, "--help"],
             capture_output=True,

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from codeteam.sandbox import Limits, Sandbox, SandboxResult, SandboxSpec, procs
+from codeteam.sandbox import Limits, Prestart, Sandbox, SandboxResult, SandboxSpec, procs
 from codeteam.sandbox.pool import Pool
+from codeteam.toolchains.python_prestart import prestart
 from tests.sandbox.conftest import PY, UID_BASE, make_settings, require_bwrap, zombie_children
 
 RUNTIME_PY = "/opt/codeteam/runtime/bin/python"
@@ -38,15 +39,26 @@ async def sandbox(state_dir: Path) -> AsyncIterator[Sandbox]:
     await sb.aclose()
 
 
-async def run_python(sb: Sandbox, code: str, stdin: bytes = b"", **kw: float) -> SandboxResult:
-    return await sb.run_python(
-        code.encode(),
-        stdin,
-        timeout_s=kw.get("timeout_s", 20.0),
-        limits=Limits(),
-        output_cap=64 * 1024,
-        python=PYTHON,
+async def run_python(
+    sb: Sandbox,
+    code: str | bytes,
+    stdin: bytes = b"",
+    *,
+    timeout_s: float = 20.0,
+    limits: Limits = Limits(),  # noqa: B008 - frozen
+    output_cap: int = 64 * 1024,
+    python: str = PYTHON,
+) -> SandboxResult:
+    """``python -I -B /work/main.py`` of ``code``, given Python's :class:`Prestart`."""
+    spec = SandboxSpec(
+        argv=[python, "-I", "-B", "/work/main.py"],
+        files={"main.py": code.encode() if isinstance(code, str) else code},
+        stdin=stdin,
+        timeout_s=timeout_s,
+        limits=limits,
+        output_cap=output_cap,
     )
+    return await sb.run(spec, prestart(python))
 
 
 async def warm_pool(sb: Sandbox) -> Pool:
@@ -335,12 +347,11 @@ async def test_a_call_with_other_limits_does_not_use_a_mismatched_sandbox(
 ) -> None:
     pool = await warm_pool(sandbox)
     hits = pool.hits
-    r = await sandbox.run_python(
+    r = await run_python(
+        sandbox,
         b"import resource; print(resource.getrlimit(resource.RLIMIT_NOFILE))",
-        timeout_s=20,
         limits=Limits(open_files=77),
         output_cap=1024,
-        python=PYTHON,
     )
     assert r.stdout == b"(77, 77)\n" and pool.hits == hits
 
@@ -358,9 +369,7 @@ async def test_an_interpreter_that_cannot_start_falls_back_without_a_retry_loop(
     sandbox: Sandbox,
 ) -> None:
     async def call() -> SandboxResult:
-        return await sandbox.run_python(
-            b"pass", timeout_s=20, limits=Limits(), output_cap=1024, python="/nonexistent/py"
-        )
+        return await run_python(sandbox, b"pass", output_cap=1024, python="/nonexistent/py")
 
     first = await call()
     assert first.exit_code != 0 and b"/nonexistent/py" in first.stderr
@@ -462,3 +471,52 @@ async def test_every_pooled_sandbox_killed_then_five_calls_all_run_normally(
         r = await run_python(sandbox, f"print({i})")
         assert (r.exit_code, r.signal, r.limit, r.stdout) == (0, None, None, f"{i}\n".encode())
     assert await warm_pool(sandbox) is pool
+
+
+#: A pre-started kind that is not Python: a shell keeps the Prestart protocol (ready byte,
+#: program until end of file, receipt) and then runs the program as ``sh /work/main.sh``
+#: (bash: dash cannot name a descriptor above 9).
+SHELL = Prestart(
+    "sh",
+    (
+        "/bin/bash",
+        "-c",
+        'printf R >&"$1"; cat <&"$1" > /work/main.sh; printf G >&"$1"; exec sh /work/main.sh',
+        "sh",
+    ),
+    handover="main.sh",
+)
+
+
+async def test_the_pool_serves_any_kind_of_pre_started_tree(sandbox: Sandbox) -> None:
+    spec = SandboxSpec(
+        argv=["/bin/sh", "/work/main.sh"],
+        files={"main.sh": b'read line; echo "got $line from $0"; exit 3\n'},
+        stdin=b"hello\n",
+    )
+    first = await sandbox.run(spec, SHELL)  # starts the pool: a normal run
+    pool = sandbox._pool
+    assert pool is not None
+    for _ in range(100):
+        if await pool.ready() == 2:
+            break
+        await asyncio.sleep(0.02)
+    hits = pool.hits
+    second = await sandbox.run(spec, SHELL)
+    assert pool.hits == hits + 1, "a pre-started shell should have served this call"
+    for r in (first, second):
+        assert (r.exit_code, r.stdout, r.limit) == (3, b"got hello from /work/main.sh\n", None)
+
+
+async def test_a_spec_a_pre_started_tree_cannot_hold_runs_normally(sandbox: Sandbox) -> None:
+    await warm_pool(sandbox)
+    pool = sandbox._pool
+    assert pool is not None
+    hits, misses = pool.hits, pool.misses
+    spec = SandboxSpec(
+        argv=[PYTHON, "-I", "-B", "/work/main.py"],
+        files={"main.py": b"open('/tmp/out', 'w').write('collected')"},
+        collect=["/tmp/out"],
+    )
+    r = await sandbox.run(spec, prestart(PYTHON))
+    assert r.files == {"/tmp/out": b"collected"} and (pool.hits, pool.misses) == (hits, misses)

@@ -12,6 +12,7 @@ import pytest
 from codeteam.config import ConfigError
 from codeteam.store import Store
 from codeteam.store.migrations import MIGRATIONS
+from codeteam.team.events import Plan, PlannedTask, TaskFinished, TaskResumed, TaskStarted
 from codeteam.team.runner import resume_config
 from codeteam.team.ui import TaskBoard
 from tests.team.fake_anthropic import FakeAnthropic, ModelRequest, Reply, Response, text, tool_use
@@ -142,18 +143,11 @@ def test_the_live_table_shows_a_failed_verdict_and_a_resumed_task_as_recorded() 
     from rich.console import Console
 
     board = TaskBoard()
-    board({"event": "plan", "tasks": [{"id": "t", "agent": "test", "depends_on": []}]})
-    board({"event": "plan", "tasks": [{"id": "r", "agent": "code", "depends_on": []}]})
-    board({"event": "task_resumed", "task": "r", "agent": "code", "status": "failed"})
-    board({"event": "task_started", "task": "t"})
-    board(
-        {
-            "event": "task_finished",
-            "task": "t",
-            "status": "tests_failed",
-            "error": "its last run_tests failed: 1 failed",
-        }
-    )
+    board(Plan([PlannedTask("t", "test", [], "test it")]))
+    board(Plan([PlannedTask("r", "code", [], "write it")]))
+    board(TaskResumed("r", "code", "failed"))
+    board(TaskStarted("t", "test"))
+    board(TaskFinished("t", "tests_failed", "its last run_tests failed: 1 failed", ""))
     console = Console(width=200, record=True)
     console.print(board)
     shown = console.export_text()

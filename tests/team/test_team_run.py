@@ -10,6 +10,7 @@ from typing import Any
 from codeteam.llm.anthropic import AnthropicProvider
 from codeteam.store import Store
 from codeteam.team.config import RunResult, TeamConfig
+from codeteam.team.events import Event, RunFinished, RunStarted
 from codeteam.team.loop import TRUNCATED
 from codeteam.team.runner import run_team
 from tests.team.conftest import FAST, mini_server, role, task_id
@@ -49,7 +50,7 @@ def finished(req: ModelRequest) -> Response:
 
 async def run(fake: FakeAnthropic, store: Store, workspace: Path, **cfg: Any) -> RunResult:
     provider = AnthropicProvider("claude-test", api_key="k", base_url=fake.url, cfg=FAST)
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     config = TeamConfig(
         request="build it",
         workspace=workspace,
@@ -61,7 +62,7 @@ async def run(fake: FakeAnthropic, store: Store, workspace: Path, **cfg: Any) ->
         result = await run_team(config, provider, store, events.append)
     finally:
         await provider.aclose()
-    assert events[0]["event"] == "run_started" and events[-1]["event"] == "run_finished"
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
     return result
 
 

@@ -3,7 +3,6 @@ the fake Messages API configured through the server's environment."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -15,9 +14,8 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from codeteam.protocol import builtin_listing, team_listing
+from codeteam.assembly import builtin_listing
 from codeteam.store import Store
-from codeteam.tools.team import team_tools
 from tests.team.conftest import role
 from tests.team.fake_anthropic import FakeAnthropic, ModelRequest, Reply, Response, text, tool_use
 
@@ -60,11 +58,6 @@ def team_env(fake: FakeAnthropic, tmp: Path) -> dict[str, str]:
         "CODETEAM_TEAM_DB": str(tmp / "runs.db"),
         "CODETEAM_RUN_DIR": str(tmp / "runs"),
     }
-
-
-def test_precomputed_team_listing_equals_the_live_team_tools() -> None:
-    assert json.loads(team_listing.TOOLS_JSON) == [t.as_mcp() for t in team_tools()]
-    assert list(team_listing.NAMES) == TEAM
 
 
 async def test_team_tools_are_listed_only_with_a_provider_configured(workspace: Path) -> None:

@@ -324,7 +324,7 @@ async def test_a_race_run_without_an_address_space_limit_is_still_capped_in_memo
 ) -> None:
     """-race lifts RLIMIT_AS (ThreadSanitizer reserves terabytes of it); the call's memory
     cgroup (4 GiB for -race) is what stops a test from holding more."""
-    found = ctx.services.sandbox.memory_cgroups
+    found = ctx.services.executor.sandbox.memory_cgroups  # the local executor's
     if isinstance(found, str):
         pytest.skip(f"no memory cgroups for calls here (the hog would not be bounded): {found}")
     hog = workspace / "gobench" / "hog"

@@ -40,6 +40,8 @@ class AnthropicProvider:
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key, base_url=base_url, max_retries=0, timeout=cfg.timeout_s
         )  # retries: codeteam.llm.retry
+        #: where requests go, and the variable that sets it (for messages and probes)
+        self.endpoint, self.endpoint_env = str(self._client.base_url), "ANTHROPIC_BASE_URL"
 
     def _failure(self, exc: Exception) -> Failure | None:
         if isinstance(exc, anthropic.APIStatusError) and exc.status_code == 200:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import openai
@@ -68,58 +69,75 @@ def to_chat(system: str, messages: list[Message]) -> list[dict[str, Any]]:
     return out
 
 
-class OpenAIProvider:
-    name = "openai"
+def _request(
+    model: str, system: str, messages: list[Message], tools: list[ToolDef], max_tokens: int
+) -> dict[str, Any]:
+    """A streamed chat completion request (with usage) in the Chat Completions shape."""
+    request: dict[str, Any] = {
+        "model": model,
+        "messages": to_chat(system, messages),
+        "max_tokens": max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if tools:
+        request["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.input_schema,
+                },
+            }
+            for t in tools
+        ]
+    return request
 
-    def __init__(
-        self, model: str, *, api_key: str, base_url: str | None, cfg: ProviderConfig
-    ) -> None:
-        self.model = model
-        self._cfg = cfg
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=cfg.timeout_s
-        )  # retries: codeteam.llm.retry
 
-    async def aclose(self) -> None:
-        await self._client.close()
+@dataclass
+class _Streamed:
+    """What one streamed completion said: text, tool calls by index, finish, usage."""
 
-    async def turn(
-        self, *, system: str, messages: list[Message], tools: list[ToolDef], max_tokens: int
-    ) -> Turn:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": to_chat(system, messages),
-            "max_tokens": max_tokens,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if tools:
-            kwargs["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.input_schema,
-                    },
-                }
-                for t in tools
-            ]
-        started = time.monotonic()
-        streamed, attempts = await with_retries(
-            lambda: self._stream(kwargs), self._failure, self._cfg
-        )
-        text, calls, finish, usage, model = streamed
-        stop_reason = _FINISH.get(finish, "end_turn")
+    model: str
+    text: list[str] = field(default_factory=list)
+    calls: dict[int, dict[str, str]] = field(default_factory=dict)
+    finish: str = "stop"
+    usage: Usage = field(default_factory=Usage)
+
+    def add(self, chunk: Any) -> None:
+        self.model = chunk.model or self.model
+        if chunk.usage is not None:
+            self.usage = Usage(
+                input_tokens=chunk.usage.prompt_tokens or 0,
+                output_tokens=chunk.usage.completion_tokens or 0,
+            )
+        for choice in chunk.choices:
+            delta = choice.delta
+            if delta.content:
+                self.text.append(delta.content)
+            for tc in delta.tool_calls or []:
+                slot = self.calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
+                if tc.id:
+                    slot["id"] = tc.id
+                if tc.function is not None:
+                    slot["name"] += tc.function.name or ""
+                    slot["args"] += tc.function.arguments or ""
+            if choice.finish_reason:
+                self.finish = choice.finish_reason
+
+    def content(self) -> tuple[list[Block], str]:
+        """The turn's content blocks and stop reason; a tool call whose arguments were cut
+        short is dropped (never run a partial call) and the turn reads as cut short."""
+        stop_reason = _FINISH.get(self.finish, "end_turn")
         content: list[Block] = []
-        if "".join(text):
-            content.append({"type": "text", "text": "".join(text)})
-        for index in sorted(calls):
-            slot = calls[index]
+        if "".join(self.text):
+            content.append({"type": "text", "text": "".join(self.text)})
+        for index in sorted(self.calls):
+            slot = self.calls[index]
             try:
                 args = json.loads(slot["args"] or "{}")
             except json.JSONDecodeError:
-                # Arguments cut short: never run a partial call.
                 stop_reason = "max_tokens"
                 continue
             content.append(
@@ -132,46 +150,51 @@ class OpenAIProvider:
             )
         if stop_reason == "end_turn" and any(b["type"] == "tool_use" for b in content):
             stop_reason = "tool_use"  # some servers say "stop" after tool calls
+        return content, stop_reason
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def __init__(
+        self, model: str, *, api_key: str, base_url: str | None, cfg: ProviderConfig
+    ) -> None:
+        self.model = model
+        self._cfg = cfg
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=cfg.timeout_s
+        )  # retries: codeteam.llm.retry
+        #: where requests go, and the variable that sets it (for messages and probes)
+        self.endpoint, self.endpoint_env = str(self._client.base_url), "OPENAI_BASE_URL"
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def turn(
+        self, *, system: str, messages: list[Message], tools: list[ToolDef], max_tokens: int
+    ) -> Turn:
+        request = _request(self.model, system, messages, tools, max_tokens)
+        started = time.monotonic()
+        streamed, attempts = await with_retries(
+            lambda: self._stream(request), self._failure, self._cfg
+        )
+        content, stop_reason = streamed.content()
         return Turn(
             content=content,
             stop_reason=stop_reason,
-            usage=usage,
-            model=model,
+            usage=streamed.usage,
+            model=streamed.model,
             latency_ms=(time.monotonic() - started) * 1000,
             attempts=attempts,
         )
 
-    async def _stream(
-        self, kwargs: dict[str, Any]
-    ) -> tuple[list[str], dict[int, dict[str, Any]], str, Usage, str]:
-        """One attempt: the streamed text, tool calls by index, finish reason, usage, model."""
-        text: list[str] = []
-        calls: dict[int, dict[str, Any]] = {}
-        finish = "stop"
-        usage = Usage()
-        model = self.model
-        stream = await self._client.chat.completions.create(**kwargs)
+    async def _stream(self, request: dict[str, Any]) -> _Streamed:
+        """One attempt, read to its end."""
+        streamed = _Streamed(model=self.model)
+        stream = await self._client.chat.completions.create(**request)
         async for chunk in stream:
-            model = chunk.model or model
-            if chunk.usage is not None:
-                usage = Usage(
-                    input_tokens=chunk.usage.prompt_tokens or 0,
-                    output_tokens=chunk.usage.completion_tokens or 0,
-                )
-            for choice in chunk.choices:
-                delta = choice.delta
-                if delta.content:
-                    text.append(delta.content)
-                for tc in delta.tool_calls or []:
-                    slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
-                    if tc.id:
-                        slot["id"] = tc.id
-                    if tc.function is not None:
-                        slot["name"] += tc.function.name or ""
-                        slot["args"] += tc.function.arguments or ""
-                if choice.finish_reason:
-                    finish = choice.finish_reason
-        return text, calls, finish, usage, model
+            streamed.add(chunk)
+        return streamed
 
     def _failure(self, exc: Exception) -> Failure | None:
         return sdk_failure(

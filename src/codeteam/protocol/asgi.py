@@ -89,6 +89,10 @@ async def respond(
     await send({"type": "http.response.body", "body": body})
 
 
+async def method_not_allowed(send: Send, allow: bytes) -> None:
+    await respond(send, 405, b"method not allowed\n", b"text/plain", [(b"allow", allow)])
+
+
 async def start_sse(send: Send, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     await send(
         {"type": "http.response.start", "status": 200, "headers": [*SSE_HEADERS, *(headers or [])]}

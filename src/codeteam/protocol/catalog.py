@@ -1,19 +1,12 @@
-"""The tools a server offers: the JSON ``tools/list`` answers with, and the specs calls run.
+"""A lazy tool catalog: the JSON ``tools/list`` answers with, known up front, and the specs
+calls run, loaded on the first ``tools/call``; and the mapping of a tool to MCP's JSON.
 
-Building the built-in catalog imports every tool module and derives schemas from type
-hints (~30 ms). ``tools/list`` needs only the resulting JSON, so the built-in listing is
-precomputed in :mod:`codeteam.protocol.builtin_listing` and the specs are loaded on the first
-``tools/call``. Regenerate the listing after changing a tool's signature or description::
-
-    python -m codeteam.protocol.catalog
-
-(``tests/protocol/test_catalog_listing.py`` fails while it is stale; at run time a stale
-listing is replaced by the live one with a warning on stderr.)
+Which tools a server offers, and where their precomputed listing comes from, is decided by
+the composition root (:mod:`codeteam.assembly`), not here.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -21,26 +14,58 @@ from codeteam.protocol import jsonrpc
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
 if TYPE_CHECKING:
-    from codeteam.tools.base import ToolSpec
+    from typing import Any
 
-LISTING_MODULE = os.path.join(os.path.dirname(__file__), "builtin_listing.py")
+    from codeteam.tools.base import Annotations, ToolSpec
+
+
+def annotations_json(annotations: Annotations) -> dict[str, Any]:
+    """A tool's annotations under MCP's names (``readOnlyHint``...)."""
+    return {
+        "title": annotations.title,
+        "readOnlyHint": annotations.read_only,
+        "destructiveHint": annotations.destructive,
+        "idempotentHint": annotations.idempotent,
+        "openWorldHint": annotations.open_world,
+    }
+
+
+def tool_json(tool: ToolSpec) -> dict[str, Any]:
+    """One entry of a ``tools/list`` result."""
+    return {
+        "name": tool.name,
+        "title": tool.annotations.title,
+        "description": tool.description,
+        "inputSchema": tool.input_schema,
+        "outputSchema": tool.output_schema,
+        "annotations": annotations_json(tool.annotations),
+    }
 
 
 def listing_json(tools: Sequence[ToolSpec]) -> str:
     """The ``tools`` array of a ``tools/list`` result, as compact ASCII JSON."""
-    return jsonrpc.dumps([t.as_mcp() for t in tools])
+    return jsonrpc.dumps([tool_json(t) for t in tools])
 
 
 class ToolCatalog:
-    """Tool names and listing JSON known up front; the specs loaded on first use."""
+    """Tool names and listing JSON known up front; the specs loaded on first use.
 
-    __slots__ = ("_load", "_specs", "listing", "names")
+    ``regenerate`` is the command that rewrites a precomputed listing; a stale one is
+    replaced by the live listing on first load, with a warning naming that command.
+    """
+
+    __slots__ = ("_load", "_specs", "listing", "names", "regenerate")
 
     def __init__(
-        self, names: Sequence[str], listing: str, load: Callable[[], Sequence[ToolSpec]]
+        self,
+        names: Sequence[str],
+        listing: str,
+        load: Callable[[], Sequence[ToolSpec]],
+        regenerate: str = "",
     ) -> None:
         self.names = tuple(names)
         self.listing = listing
+        self.regenerate = regenerate
         self._load = load
         self._specs: dict[str, ToolSpec] | None = None
 
@@ -51,20 +76,6 @@ class ToolCatalog:
         catalog = cls([t.name for t in tools], listing_json(tools), lambda: tools)
         catalog._specs = {t.name: t for t in tools}
         return catalog
-
-    @classmethod
-    def builtin(cls) -> ToolCatalog:
-        """The built-in tools, listed from the precomputed JSON; with a team provider
-        configured, the team tools too (their own precomputed listing)."""
-        from codeteam.protocol.builtin_listing import NAMES, TOOLS_JSON
-        from codeteam.team.enabled import team_provider
-
-        if team_provider():
-            from codeteam.protocol import team_listing
-
-            listing = TOOLS_JSON[:-1] + "," + team_listing.TOOLS_JSON[1:]
-            return cls(NAMES + team_listing.NAMES, listing, _builtin_and_team_tools)
-        return cls(NAMES, TOOLS_JSON, _builtin_tools)
 
     def spec(self, name: str) -> ToolSpec | None:
         return self.load().get(name)
@@ -78,66 +89,9 @@ class ToolCatalog:
             if live != self.listing:
                 print(
                     "codeteam: the precomputed tools/list is stale (the live catalog differs); "
-                    "serving the live one. Run: python -m codeteam.protocol.catalog",
+                    f"serving the live one. Run: {self.regenerate or 'the listing generator'}",
                     file=sys.stderr,
                 )
                 self.names = tuple(self._specs)
                 self.listing = live
         return self._specs
-
-
-def _builtin_tools() -> list[ToolSpec]:
-    from codeteam.tools.catalog import builtin_tools
-
-    return list(builtin_tools())
-
-
-def _team_tools() -> list[ToolSpec]:
-    from codeteam.tools.team import team_tools
-
-    return team_tools()
-
-
-def _builtin_and_team_tools() -> list[ToolSpec]:
-    return _builtin_tools() + _team_tools()
-
-
-TEAM_LISTING_MODULE = os.path.join(os.path.dirname(__file__), "team_listing.py")
-
-
-def render_listing_module(tools: Sequence[ToolSpec]) -> str:
-    """Source of :mod:`codeteam.protocol.builtin_listing` for ``tools``."""
-    names = "".join(f'    "{t.name}",\n' for t in tools)
-    return (
-        '"""Generated by ``python -m codeteam.protocol.catalog`` from the built-in catalog:\n'
-        'do not edit. The ``tools`` array ``tools/list`` answers with, precomputed."""\n'
-        "# ruff: noqa: E501\n\n"
-        f"NAMES = (\n{names})\n"
-        f"TOOLS_JSON = {listing_json(tools)!r}\n"
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Rewrite (or with ``--check``, verify) the precomputed built-in listing."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    stale = 0
-    for module, tools in ((LISTING_MODULE, _builtin_tools), (TEAM_LISTING_MODULE, _team_tools)):
-        wanted = render_listing_module(tools())
-        current = ""
-        if os.path.exists(module):
-            with open(module, encoding="utf-8") as f:
-                current = f.read()
-        if "--check" in args:
-            if current != wanted:
-                print(f"{module} is stale: run python -m codeteam.protocol.catalog")
-                stale = 1
-            continue
-        if current != wanted:
-            with open(module, "w", encoding="utf-8") as f:
-                f.write(wanted)
-            print(f"wrote {module}")
-    return stale
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -25,6 +25,7 @@ from codeteam.protocol.versions import (
     META_PROTOCOL_VERSION,
     META_SERVER_INFO,
     MODERN_VERSIONS,
+    is_modern,
 )
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms of start-up
@@ -279,7 +280,7 @@ class Dispatcher:
             if is_notification and exc.code != jsonrpc.INVALID_REQUEST:
                 return Answer(None)  # well-formed notifications are never answered
             request_id = request_id if jsonrpc.valid_id(request_id) else None
-            status = MODERN_ERROR_STATUS.get(exc.code, 400) if _is_modern(message) else 200
+            status = MODERN_ERROR_STATUS.get(exc.code, 400) if is_modern(message) else 200
             if exc.code in (jsonrpc.INVALID_REQUEST, jsonrpc.PARSE_ERROR):
                 status = 400
             return Answer(jsonrpc.error_frame(request_id, exc.code, exc.message, exc.data), status)
@@ -503,11 +504,3 @@ async def run_batch(
     if not frames:
         return Answer(None, 202)
     return Answer(b"[" + b",".join(frames) + b"]")
-
-
-def _is_modern(message: Any) -> bool:
-    if not isinstance(message, dict):
-        return False
-    params = message.get("params")
-    meta = params.get("_meta") if isinstance(params, dict) else None
-    return isinstance(meta, dict) and META_PROTOCOL_VERSION in meta

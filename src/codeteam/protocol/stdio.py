@@ -222,86 +222,108 @@ async def _serve_async(
     writer: Writer,
     first: Call | list[Any],
 ) -> int:
-    import asyncio
-    import threading
+    served = _AsyncPhase(dispatcher, session, reader, writer)
+    served.start(first)
+    signalled = await served.answer_until_eof_or_signal()
+    await served.stop(grace=not signalled)
+    return 0
 
-    from codeteam.protocol.signals import STOP_SIGNALS, ignore_stop_signals
 
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[bytes | Oversize | int | None] = asyncio.Queue()
+class _AsyncPhase:
+    """The event-loop phase: a thread feeds stdin's lines (and SIGINT/SIGTERM) into one
+    inbox; every call and batch runs in a task of its own."""
 
-    def pump() -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, session: Session, reader: LineReader, writer: Writer
+    ) -> None:
+        import asyncio
+        import threading
+
+        from codeteam.protocol.signals import STOP_SIGNALS
+
+        self.dispatcher = dispatcher
+        self.session = session
+        self.reader = reader
+        self.writer = writer
+        self.loop = asyncio.get_running_loop()
+        self.inbox: asyncio.Queue[bytes | Oversize | int | None] = asyncio.Queue()
+        self.batches: set[asyncio.Task[None]] = set()
+        self.stopping = False
+        threading.Thread(target=self._pump, name="codeteam-stdin", daemon=True).start()
+        for signum in STOP_SIGNALS:
+            self.loop.add_signal_handler(signum, self.inbox.put_nowait, int(signum))
+
+    def _pump(self) -> None:
         while True:
             try:
-                line = reader.next_line()
+                line = self.reader.next_line()
             except OSError:
                 line = None
-            loop.call_soon_threadsafe(inbox.put_nowait, line)
+            self.loop.call_soon_threadsafe(self.inbox.put_nowait, line)
             if line is None:
                 return
 
-    threading.Thread(target=pump, name="codeteam-stdin", daemon=True).start()
-    for signum in STOP_SIGNALS:
-        loop.add_signal_handler(signum, inbox.put_nowait, int(signum))
+    async def _notify(self, frame: bytes) -> None:
+        self.writer.write(frame)
 
-    batches: set[asyncio.Task[None]] = set()
+    async def _answer_call(self, call: Call) -> None:
+        import asyncio
 
-    async def notify(frame: bytes) -> None:
-        writer.write(frame)
-
-    stopping = False
-
-    async def answer_call(call: Call) -> None:
         try:
-            frame = await dispatcher.run(call, notify)
+            frame = await self.dispatcher.run(call, self._notify)
         except asyncio.CancelledError:
-            if not stopping:
+            if not self.stopping:
                 return  # a cancelled request gets no response (MCP cancellation)
             frame = jsonrpc.stopping_frame(call.request_id)
-        writer.write(frame)
+        self.writer.write(frame)
 
-    async def answer_batch(items: list[Any]) -> None:
-        answer: Answer = await run_batch(dispatcher, items, session, notify)
+    async def _answer_batch(self, items: list[Any]) -> None:
+        answer: Answer = await run_batch(self.dispatcher, items, self.session, self._notify)
         if answer.frame is not None:
-            writer.write(answer.frame)
+            self.writer.write(answer.frame)
 
-    def start(work: Call | list[Any]) -> None:
+    def start(self, work: Call | list[Any]) -> None:
         if isinstance(work, Call):
-            track(session, work, loop.create_task(answer_call(work)))
+            track(self.session, work, self.loop.create_task(self._answer_call(work)))
         else:
-            task = loop.create_task(answer_batch(work))
-            batches.add(task)
-            task.add_done_callback(batches.discard)
+            task = self.loop.create_task(self._answer_batch(work))
+            self.batches.add(task)
+            task.add_done_callback(self.batches.discard)
 
-    start(first)
-    signalled = False
-    while not writer.broken:
-        item = await inbox.get()
-        if item is None:
-            break
-        if isinstance(item, int):  # SIGINT or SIGTERM (a later one changes nothing)
-            signalled = True
-            break
-        pending = _answer_sync(dispatcher, session, writer, item, reader)
-        if pending is not None:
-            start(pending)
+    async def answer_until_eof_or_signal(self) -> bool:
+        """Answer messages as they come; True if a signal (not EOF) ended it."""
+        while not self.writer.broken:
+            item = await self.inbox.get()
+            if item is None:
+                return False
+            if isinstance(item, int):  # SIGINT or SIGTERM (a later one changes nothing)
+                return True
+            pending = _answer_sync(self.dispatcher, self.session, self.writer, item, self.reader)
+            if pending is not None:
+                self.start(pending)
+        return False
 
-    running = [*session.calls.values(), *batches]
-    if running and not signalled and not writer.broken:
-        # EOF: calls already received get a moment to answer (a piped script's last
-        # requests), then everything still running is stopped.
-        _, unfinished = await asyncio.wait(running, timeout=EOF_GRACE_S)
-        running = list(unfinished)
-    stopping = True
-    for task in running:
-        task.cancel()
-    if running:
-        await asyncio.wait(running, timeout=STOP_S)
-    try:
-        await asyncio.wait_for(dispatcher.aclose(), timeout=STOP_S)
-    except Exception as exc:  # shutting down anyway; say why cleanup failed
-        print(f"codeteam: error while closing services: {exc!r}", file=sys.stderr)
-    for signum in STOP_SIGNALS:
-        loop.remove_signal_handler(signum)
-    ignore_stop_signals()
-    return 0
+    async def stop(self, grace: bool) -> None:
+        """After EOF (``grace``) calls already received get a moment to answer (a piped
+        script's last requests); then everything still running is stopped, answers that
+        the server is stopping, and the services close."""
+        import asyncio
+
+        from codeteam.protocol.signals import STOP_SIGNALS, ignore_stop_signals
+
+        running = [*self.session.calls.values(), *self.batches]
+        if running and grace and not self.writer.broken:
+            _, unfinished = await asyncio.wait(running, timeout=EOF_GRACE_S)
+            running = list(unfinished)
+        self.stopping = True
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=STOP_S)
+        try:
+            await asyncio.wait_for(self.dispatcher.aclose(), timeout=STOP_S)
+        except Exception as exc:  # shutting down anyway; say why cleanup failed
+            print(f"codeteam: error while closing services: {exc!r}", file=sys.stderr)
+        for signum in STOP_SIGNALS:
+            self.loop.remove_signal_handler(signum)
+        ignore_stop_signals()

@@ -7,8 +7,8 @@ When the server is root, code never runs as root: a ``run`` call takes one of
 ``max_concurrency`` slots and runs as host uid ``sandbox_uid_base + slot`` (so
 RLIMIT_NPROC is per call: one call's fork bomb cannot starve another), the ``build`` role
 runs as ``sandbox_uid_base - 1``, the owner of :meth:`Sandbox.cache_dir`. As another user,
-code runs as that user. :meth:`Sandbox.run_python` may use a pre-started sandbox of the
-pool (:mod:`codeteam.sandbox.pool`). Where the server may make cgroups, each slot also has
+code runs as that user. A run given a :class:`Prestart` may use a pre-started sandbox of
+the pool (:mod:`codeteam.sandbox.pool`). Where the server may make cgroups, each slot also has
 a memory cgroup capping a call's memory as a whole (:mod:`codeteam.sandbox.cgroup`).
 Module import stays light (the serving path imports this).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from codeteam.config import Settings
 from codeteam.sandbox.spec import (
     Bind,
     Limits,
+    Prestart,
     SandboxResult,
     SandboxSpec,
     SandboxUnavailable,
@@ -40,7 +41,15 @@ if TYPE_CHECKING:
     from codeteam.sandbox.runner import Outcome, Supervisor
     from codeteam.sandbox.uids import UidLease
 
-__all__ = ["Bind", "Limits", "Sandbox", "SandboxResult", "SandboxSpec", "SandboxUnavailable"]
+__all__ = [
+    "Bind",
+    "Limits",
+    "Prestart",
+    "Sandbox",
+    "SandboxResult",
+    "SandboxSpec",
+    "SandboxUnavailable",
+]
 
 _FIX = "or pass --unsafe-no-sandbox on a development machine only"
 _warned_unsafe = False
@@ -148,10 +157,15 @@ class Sandbox:
 
     # -- running ----------------------------------------------------------------------
 
-    async def run(self, spec: SandboxSpec) -> SandboxResult:
-        """Run ``spec`` in a free slot (waiting for one); see the module docstring."""
+    async def run(self, spec: SandboxSpec, prestart: Prestart | None = None) -> SandboxResult:
+        """Run ``spec`` in a free slot (waiting for one); see the module docstring. With
+        ``prestart``, in a pre-started tree of that kind when one is ready (see
+        :mod:`codeteam.sandbox.pool`), else as a normal run."""
         import asyncio
 
+        pooled = self._settings.pool_size > 0 and not self._settings.unsafe_no_sandbox
+        if prestart is not None and pooled:
+            return await self._prestarted().run(spec, prestart)
         await self._admit(spec)
         slot = await self._acquire_slot()
         try:
@@ -159,35 +173,12 @@ class Sandbox:
         finally:
             await asyncio.shield(self._free_slot(spec.role, slot))
 
-    async def run_python(
-        self,
-        code: bytes,
-        stdin: bytes = b"",
-        *,
-        timeout_s: float,
-        limits: Limits,
-        output_cap: int,
-        python: str,
-        env: Mapping[str, str] | None = None,
-    ) -> SandboxResult:
-        """Run ``code`` as ``python -I -B /work/main.py`` would, in a pre-started sandbox
-        when one is ready (see :mod:`codeteam.sandbox.pool`), else as a normal :meth:`run`."""
-        spec = SandboxSpec(
-            argv=[python, "-I", "-B", "/work/main.py"],
-            files={"main.py": code},
-            stdin=stdin,
-            timeout_s=timeout_s,
-            limits=limits,
-            output_cap=output_cap,
-            env=dict(env or {}),
-        )
-        if self._settings.pool_size <= 0 or self._settings.unsafe_no_sandbox:
-            return await self.run(spec)
+    def _prestarted(self) -> Pool:
         if self._pool is None:
             from codeteam.sandbox.pool import Pool
 
             self._pool = Pool(self, self._settings.pool_size)
-        return await self._pool.run_python(spec, code)
+        return self._pool
 
     # -- slots and trees (also used by the pool) --------------------------------------
 

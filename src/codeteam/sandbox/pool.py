@@ -1,12 +1,13 @@
-"""A few pre-started Python sandboxes, so a call to run Python never waits for bubblewrap
-and the interpreter to start.
+"""A few pre-started sandboxes, so a call never waits for bubblewrap and its program's
+runtime (an interpreter) to start.
 
 Each pooled sandbox is an ordinary sandbox tree (same mounts, namespaces, rlimits and slot
-uid as :meth:`Sandbox.run`) whose command is the runtime's ``python -I -B`` running
-:data:`RUNNER`: it reports ready on a control socket, blocks reading the program from it,
-writes it to ``/work/main.py`` and runs it as ``__main__``, as ``python -I -B
-/work/main.py`` would. One sandbox serves exactly one call and is then torn down like any
-other run; nothing is shared between calls. The pool refills in the background once a
+uid as :meth:`Sandbox.run`) whose command is a :class:`~codeteam.sandbox.spec.Prestart`'s
+waiting process, supplied by a toolchain: it reports ready on a control socket (its start
+gate), blocks reading the call's program from it, and then runs it as the call's own
+command would (the protocol is :class:`Prestart`'s). The pool knows no language. One
+sandbox serves exactly one call and is then torn down like any other run; nothing is
+shared between calls. The pool refills in the background once a
 call has its result: a refill (bubblewrap and an interpreter start, ~15 ms of CPU) running
 beside a call slowed it from ~5 ms to ~8-10 ms on 2 cores. The slot's uid sweep also runs
 after the result (the call's pid namespace, and so every process of it, is gone by then);
@@ -24,7 +25,7 @@ whole program, before any of it runs. A pooled run that ends without that receip
 without a limit of ours killing it) never ran the call's code: the call then runs in a
 fresh sandbox, so a dead pooled sandbox is never the caller's result.
 
-Lazy: nothing starts before the first :meth:`Pool.run_python` (the server's idle memory).
+Lazy: nothing starts before the first :meth:`Pool.run` (the server's idle memory).
 """
 
 from __future__ import annotations
@@ -39,63 +40,7 @@ from typing import Any
 
 from codeteam.sandbox import Sandbox, Tree, _result
 from codeteam.sandbox.runner import SETTLE_S, Outcome
-from codeteam.sandbox.spec import Limits, SandboxResult, SandboxSpec
-
-MAIN = "/work/main.py"
-
-#: The pooled sandbox's program (``python -I -B -c RUNNER <control fd>``). Fidelity to
-#: ``python -I -B /work/main.py``: same flags, sys.path, argv, orig_argv and ``__main__``
-#: globals; a program that does not compile is handed to a fresh exec of the interpreter
-#: (exact error text); SystemExit is Python's own; an uncaught exception goes through
-#: ``sys.excepthook`` without the runner's frame and exits 1 (KeyboardInterrupt: 130, as
-#: the SIGINT death bubblewrap reports). What remains: ``inspect.stack()`` shows two runner
-#: frames below the program's, and fd 0 is a pipe even when there is no input.
-RUNNER = """\
-def _codeteam_run(fd, path):
-    import os, sys
-    compile("", path, "exec", dont_inherit=True)  # builds the AST types now, not in the call
-    os.write(fd, b"R")
-    parts = []
-    while part := os.read(fd, 1 << 20):
-        parts.append(part)
-    os.write(fd, b"G")  # taken: from here on, whatever happens is this call's own doing
-    os.close(fd)
-    source = b"".join(parts)
-    del parts
-    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-    os.fchmod(out, 0o644)
-    view = memoryview(source)
-    while view:
-        view = view[os.write(out, view):]
-    del view
-    os.close(out)
-    sys.orig_argv[sys.orig_argv.index("-c"):] = [path]
-    sys.argv[:] = [path]
-    try:
-        code = compile(source, path, "exec", dont_inherit=True)
-    except BaseException:
-        os.execv(sys.executable, sys.orig_argv)
-    del source
-    main = sys.modules["__main__"].__dict__
-    builtins = main["__builtins__"]
-    loader = sys.modules["_frozen_importlib_external"].SourceFileLoader("__main__", path)
-    main.clear()
-    main.update(__name__="__main__", __doc__=None, __package__=None, __loader__=loader,
-                __spec__=None, __annotations__={}, __builtins__=builtins, __file__=path,
-                __cached__=None)
-    try:
-        exec(code, main)
-    except SystemExit:
-        raise
-    except BaseException as exc:
-        tb = exc.__traceback__.tb_next if exc.__traceback__ else None
-        exc.__traceback__ = tb
-        sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
-        sys.excepthook(type(exc), exc, tb)
-        raise SystemExit(130 if isinstance(exc, KeyboardInterrupt) else 1) from None
-import sys
-_codeteam_run(int(sys.argv[1]), "/work/main.py")
-"""
+from codeteam.sandbox.spec import Limits, Prestart, SandboxResult, SandboxSpec
 
 #: Slots the pool leaves free for calls that arrive while it is full.
 KEEP_FREE = 1
@@ -107,17 +52,30 @@ RETRY_PAUSE_S = 5.0
 class PoolKey:
     """What a pooled sandbox is fixed to at start: a call can use it only if these match."""
 
-    python: str
+    prestart: Prestart
     limits: Limits
     env: tuple[tuple[str, str], ...]
 
     @classmethod
-    def of(cls, spec: SandboxSpec) -> PoolKey:
-        return cls(spec.argv[0], spec.limits, tuple(sorted(spec.env.items())))
+    def of(cls, spec: SandboxSpec, prestart: Prestart) -> PoolKey:
+        return cls(prestart, spec.limits, tuple(sorted(spec.env.items())))
 
     def spec(self, control_fd: int) -> SandboxSpec:
-        argv = [self.python, "-I", "-B", "-c", RUNNER, str(control_fd)]
+        argv = [*self.prestart.argv, str(control_fd)]
         return SandboxSpec(argv=argv, env=dict(self.env), limits=self.limits)
+
+
+def servable(spec: SandboxSpec, prestart: Prestart) -> bool:
+    """Whether a pre-started tree of ``prestart`` can serve ``spec``: its one file is handed
+    over, and nothing else a tree is fixed to at start differs from a plain run."""
+    return (
+        set(spec.files) == {prestart.handover}
+        and not spec.executables
+        and not spec.binds
+        and not spec.collect
+        and spec.cwd == "/work"
+        and spec.role == "run"
+    )
 
 
 @dataclass(eq=False)
@@ -166,7 +124,8 @@ class _Entry:
 
 
 class Pool:
-    """Pre-started sandboxes for :meth:`Sandbox.run_python`; one per :class:`Sandbox`."""
+    """Pre-started sandboxes for :meth:`Sandbox.run` given a :class:`Prestart`; one per
+    :class:`Sandbox`."""
 
     def __init__(self, sandbox: Sandbox, size: int) -> None:
         self._sandbox = sandbox
@@ -190,11 +149,14 @@ class Pool:
         await asyncio.gather(*(e.ready for e in list(self._idle)), return_exceptions=True)
         return sum(1 for e in self._idle if e.ready.done() and e.ready.result())
 
-    async def run_python(self, spec: SandboxSpec, code: bytes) -> SandboxResult:
-        """Run ``spec`` (``python -I -B /work/main.py`` of ``code``) in a pooled sandbox
-        when one matches, else as a normal run; either way the pool is topped up."""
+    async def run(self, spec: SandboxSpec, prestart: Prestart) -> SandboxResult:
+        """Run ``spec`` in a pooled sandbox of ``prestart`` when one matches, else as a
+        normal run; either way the pool is topped up."""
+        if not servable(spec, prestart):
+            return await self._sandbox.run(spec)
         await self._sandbox._admit(spec)
-        key = PoolKey.of(spec)
+        code = spec.files[prestart.handover]
+        key = PoolKey.of(spec, prestart)
         self._key = key
         for stale in [e for e in self._idle if e.key != key]:
             self._evict(stale)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -72,9 +72,28 @@ class SandboxResult:
     limit: LimitName | None  # the limit that was hit, if any
     duration_ms: float
     files: Mapping[str, bytes] = field(default_factory=dict)  # collected path -> bytes
+    node: str | None = None  # the machine that ran it, when not this one
 
 
-ProgressFn = Callable[[float], Awaitable[None]]
+@dataclass(frozen=True)
+class Prestart:
+    """A kind of pre-started process tree: the sandbox keeps a few of these waiting at a
+    start gate, and a call hands its program over through a control channel, so it never
+    waits for the sandbox and the program's runtime to start. Language-neutral: the
+    toolchain supplies the waiting process and the sandbox only keeps the protocol.
+
+    The waiting process is ``argv`` plus the control channel's descriptor number as its last
+    argument. On that channel it writes ``b"R"`` once ready, reads the bytes of the call's
+    file ``handover`` (relative to ``/work``) until end of file, writes ``b"G"`` as soon as
+    it holds all of them (before any of it runs), and then must behave as the call's own
+    ``argv`` would. A call can be served this way only when its spec has exactly that one
+    file and nothing else fixed at start (binds, collected files, another cwd or role);
+    its limits and environment choose among the waiting trees.
+    """
+
+    kind: str  # names the kind (e.g. "python"): part of the pool's key
+    argv: tuple[str, ...]
+    handover: str = "main.py"
 
 
 class SandboxUnavailable(RuntimeError):

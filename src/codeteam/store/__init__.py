@@ -43,17 +43,30 @@ class ModelCall:
     error: str | None = None
 
 
+#: A tool's structured result larger than this (as JSON) is not kept; its text still is.
+STRUCTURED_CAP = 256 * 1024
+
+
 class Store:
-    def __init__(self, path: Path | str) -> None:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """``readonly``: open an existing database for reading only (``codeteam ui``); it never
+    writes, not even to settle orphaned runs (they are shown as interrupted instead)."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = path
-        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.readonly = readonly
+        if readonly:
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        migrate(self.db)
+        if not readonly:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -82,24 +95,32 @@ class Store:
     def heartbeat(self, run_id: str) -> None:
         self.db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
 
-    def _settle_orphans(self) -> None:
-        """Record as interrupted every running run whose process has ended (SIGKILL, a
-        crash, a power cut): it could not say so itself."""
+    def orphans(self) -> dict[str, str]:
+        """Running runs whose process has ended (SIGKILL, a crash, a power cut), each with
+        the error that says so: they could not record it themselves."""
         rows = self.db.execute(
             "SELECT id, owner_pid, owner_started, owner_host, heartbeat_at, started_at "
             "FROM runs WHERE status = 'running'"
         ).fetchall()
+        found: dict[str, str] = {}
         for r in rows:
             seen = r["heartbeat_at"] or r["started_at"]
             if owner.gone(r["owner_pid"], r["owner_started"], r["owner_host"], seen):
                 who = f"pid {r['owner_pid']}" if r["owner_pid"] else "its process"
-                self.finish_run(
-                    r["id"],
-                    "interrupted",
-                    error=f"the process running it ({who}) ended before the run finished; "
-                    f"resume it: codeteam run --resume {r['id']}",
-                    only_if_running=True,
+                found[r["id"]] = (
+                    f"the process running it ({who}) ended before the run finished; "
+                    f"resume it: codeteam run --resume {r['id']}"
                 )
+        return found
+
+    def _settle_orphans(self) -> dict[str, str]:
+        """Record orphaned runs as interrupted (read-only: only return them, so a reader
+        shows them as interrupted)."""
+        found = self.orphans()
+        if not self.readonly:
+            for run_id, error in found.items():
+                self.finish_run(run_id, "interrupted", error=error, only_if_running=True)
+        return found
 
     def finish_run(
         self,
@@ -180,9 +201,20 @@ class Store:
             (result, run_id, task_id),
         )
 
-    def clear_conflicts(self, run_id: str, task_id: str) -> None:
-        """Before a merge is applied again after a crash: it records its conflicts anew."""
-        self.db.execute("DELETE FROM conflicts WHERE run_id = ? AND task_id = ?", (run_id, task_id))
+    def clear_merge(self, run_id: str, task_id: str) -> None:
+        """Before a merge is applied again after a crash: it records its diffs and
+        conflicts anew."""
+        for table in ("conflicts", "diffs"):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE run_id = ? AND task_id = ?",  # noqa: S608 - fixed
+                (run_id, task_id),
+            )
+
+    def record_diff(self, run_id: str, task_id: str, path: str, diff: str) -> None:
+        self.db.execute(
+            "INSERT INTO diffs (run_id, task_id, path, diff, at) VALUES (?, ?, ?, ?, ?)",
+            (run_id, task_id, path, diff, time.time()),
+        )
 
     def record_limit(self, run_id: str, task_id: str | None, kind: str, detail: str) -> None:
         self.db.execute(
@@ -254,10 +286,15 @@ class Store:
         is_error: bool,
         duration_ms: float,
         started_at: float,
+        result: str | None = None,
+        structured: dict[str, Any] | None = None,
     ) -> None:
+        kept = json.dumps(structured, default=str) if structured is not None else None
+        if kept is not None and len(kept) > STRUCTURED_CAP:
+            kept = None  # the text (capped for the model) still says what happened
         self.db.execute(
             "INSERT INTO tool_calls (run_id, task_id, name, arguments, status, is_error, "
-            "duration_ms, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "duration_ms, started_at, result, structured) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 task_id,
@@ -267,22 +304,38 @@ class Store:
                 int(is_error),
                 duration_ms,
                 started_at,
+                result,
+                kept,
             ),
         )
 
     # ------------------------------------------------------------------ reads
 
-    def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
-        self._settle_orphans()
+    def list_runs(
+        self, limit: int = 50, offset: int = 0, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Runs newest first, ``limit`` from ``offset``; only those with ``status`` if given."""
+        orphaned = self._settle_orphans()
         rows = self.db.execute(
             "SELECT r.id, r.status, r.started_at, r.finished_at, r.model, r.request, "
             "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id) AS tasks, "
             "(SELECT COALESCE(SUM(input_tokens + output_tokens), 0) FROM model_calls m "
             " WHERE m.run_id = r.id) AS tokens "
-            "FROM runs r ORDER BY r.started_at DESC LIMIT ?",
-            (limit,),
+            "FROM runs r WHERE ? IS NULL OR r.status = ? "
+            "ORDER BY r.started_at DESC LIMIT ? OFFSET ?",
+            (status, status, limit, offset),
         )
-        return [dict(r) for r in rows]
+        runs = [dict(r) for r in rows]
+        for r in runs:
+            if r["id"] in orphaned:
+                r["status"] = "interrupted"
+        return runs
+
+    def count_runs(self, status: str | None = None) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM runs WHERE ? IS NULL OR status = ?", (status, status)
+        ).fetchone()
+        return int(row[0])
 
     def run_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
         """Ids of the runs whose id starts with ``prefix``, newest first, at most ``limit``
@@ -295,11 +348,13 @@ class Store:
         return [r[0] for r in rows]
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
-        self._settle_orphans()
+        orphaned = self._settle_orphans()
         row = self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             return None
         run = dict(row)
+        if run_id in orphaned:
+            run["status"], run["error"] = "interrupted", orphaned[run_id]
         run["tasks"] = [
             {**dict(t), "depends_on": json.loads(t["depends_on"])}
             for t in self.db.execute(
@@ -312,7 +367,7 @@ class Store:
                 "SELECT * FROM model_calls WHERE run_id = ? ORDER BY id", (run_id,)
             )
         ]
-        for table in ("limits", "conflicts"):
+        for table in ("limits", "conflicts", "diffs"):
             run[table] = [
                 dict(r)
                 for r in self.db.execute(
@@ -321,7 +376,11 @@ class Store:
                 )
             ]
         run["tool_calls"] = [
-            {**dict(c), "arguments": json.loads(c["arguments"])}
+            {
+                **dict(c),
+                "arguments": json.loads(c["arguments"]),
+                "structured": json.loads(c["structured"]) if c["structured"] else None,
+            }
             for c in self.db.execute(
                 "SELECT * FROM tool_calls WHERE run_id = ? ORDER BY id", (run_id,)
             )

@@ -130,10 +130,79 @@ def m003_owner_and_merge_journal(db: sqlite3.Connection) -> None:
     )
 
 
+def m004_evals(db: sqlite3.Connection) -> None:
+    """Evals (``codeteam eval``): one row per eval, one per scored problem. A problem's row
+    is written once, when it is scored, so a resume never scores it again."""
+    _script(
+        db,
+        """
+        CREATE TABLE evals (
+            id TEXT PRIMARY KEY,
+            dataset TEXT NOT NULL,
+            mode TEXT NOT NULL,            -- team | single
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            options TEXT NOT NULL,         -- JSON: problems chosen, budgets, what a resume needs
+            total INTEGER NOT NULL,        -- problems chosen
+            status TEXT NOT NULL,          -- running | completed | stopped | interrupted | failed
+            error TEXT,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            owner_pid INTEGER,
+            owner_started REAL,
+            owner_host TEXT,
+            heartbeat_at REAL
+        );
+        CREATE TABLE eval_problems (
+            eval_id TEXT NOT NULL REFERENCES evals(id),
+            problem_id TEXT NOT NULL,
+            position INTEGER NOT NULL,     -- order within the eval
+            passed INTEGER NOT NULL,
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL,
+            wall_s REAL NOT NULL,
+            model_calls INTEGER NOT NULL,
+            tool_calls INTEGER NOT NULL,
+            reason TEXT,                   -- why it failed, one line (NULL when passed)
+            run_id TEXT,                   -- its team run: codeteam runs show RUN_ID
+            scored_at REAL NOT NULL,
+            PRIMARY KEY (eval_id, problem_id)
+        );
+        """,
+    )
+
+
+def m005_tool_results(db: sqlite3.Connection) -> None:
+    """What a look back at a run needs beyond the calls' names: each tool call's result
+    (its text and structured content), each task's changes as diffs, and the indexes that
+    page through many runs newest first (``codeteam ui``)."""
+    _script(
+        db,
+        """
+        ALTER TABLE tool_calls ADD COLUMN result TEXT;      -- the text the model was given
+        ALTER TABLE tool_calls ADD COLUMN structured TEXT;  -- JSON: the tool's structured result
+        CREATE TABLE diffs (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            task_id TEXT NOT NULL,
+            path TEXT NOT NULL,            -- relative to the workspace
+            diff TEXT NOT NULL,            -- unified diff of the task's copy against its base
+            at REAL NOT NULL
+        );
+        CREATE INDEX diffs_run ON diffs(run_id, task_id);
+        CREATE INDEX runs_started ON runs(started_at);
+        CREATE INDEX runs_status_started ON runs(status, started_at)
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     m001_initial,
     m002_budgets_resume_merge,
     m003_owner_and_merge_journal,
+    m004_evals,
+    m005_tool_results,
 ]
 
 

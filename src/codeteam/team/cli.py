@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 from codeteam.config import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+    from typing import Any
+
+    from rich.console import Console
+
     from codeteam.store import Store
+    from codeteam.team.config import RunResult, TeamConfig
+    from codeteam.team.events import Sink
 
 
 def _store(db: str | None) -> Store:
@@ -36,6 +43,60 @@ def _resolve(store: Store, given: str) -> str:
     raise ConfigError(f"{given!r} matches several runs ({shown}): give more of the id")
 
 
+def _config(ns: argparse.Namespace, store: Store) -> TeamConfig:
+    """The run's configuration: from the flags, or as recorded for ``--resume``."""
+    from codeteam.team.budget import load_prices
+    from codeteam.team.config import TeamConfig
+    from codeteam.team.runner import resume_config
+
+    if ns.resume:
+        ns.resume = _resolve(store, ns.resume)
+        return resume_config(store, ns.resume)
+    return TeamConfig(
+        request=ns.request,
+        workspace=Path(ns.workspace),
+        max_parallel=ns.max_parallel,
+        max_turns=ns.max_turns,
+        task_timeout_s=ns.task_timeout,
+        max_tokens=ns.max_tokens,
+        mcp_server=ns.mcp_server,
+        max_tool_calls=ns.max_tool_calls or None,
+        repeat_limit=ns.repeat_limit or None,
+        max_run_tokens=ns.max_run_tokens,
+        max_cost_usd=ns.max_cost,
+        prices=load_prices(Path(ns.prices) if ns.prices else None),
+        isolate=not ns.no_isolate,
+    )
+
+
+def _watched(
+    as_json: bool, console: Console, go: Callable[[Sink], Coroutine[Any, Any, RunResult]]
+) -> RunResult:
+    """Run ``go`` with its events printed as JSON lines, or shown in a live task table."""
+    from codeteam.team.ui import JsonLines, TaskBoard
+
+    if as_json:
+        return asyncio.run(go(JsonLines()))
+    from rich.live import Live
+
+    board = TaskBoard()
+    with Live(board, console=console, refresh_per_second=4, transient=False):
+        return asyncio.run(go(board))
+
+
+def _show_result(console: Console, result: RunResult) -> None:
+    if result.error and not result.tasks and not result.report:
+        # Over before any task: the error, in one line, is all there is to say.
+        error = " ".join(result.error.split())
+        print(f"codeteam: run {result.run_id} {result.status}: {error}", file=sys.stderr)
+        return
+    console.print()
+    console.print(result.report or "(no report)", markup=False)
+    if result.error:
+        console.print(f"{result.status}: {result.error}", style="red", markup=False, soft_wrap=True)
+    console.print(f"[dim]run {result.run_id}: codeteam runs show {result.run_id}[/]")
+
+
 def _run(ns: argparse.Namespace) -> int:
     from codeteam.llm import ProviderConfig, make_provider
 
@@ -46,72 +107,29 @@ def _run(ns: argparse.Namespace) -> int:
     )
     if ns.max_parallel < 1 or ns.max_turns < 1:
         raise ConfigError("--max-parallel and --max-turns must be at least 1")
-    from rich.live import Live
-
-    from codeteam.team.budget import RunBudget, load_prices
-    from codeteam.team.config import RunResult, Sink, TeamConfig
-    from codeteam.team.runner import resume_config, run_team
-    from codeteam.team.ui import JsonLines, TaskBoard, output_console
+    from codeteam.team.runner import run_budget, run_team
+    from codeteam.team.ui import output_console
 
     store = _store(ns.db)
-    if ns.resume:
-        ns.resume = _resolve(store, ns.resume)
-        cfg = resume_config(store, ns.resume)
-    else:
-        cfg = TeamConfig(
-            request=ns.request,
-            workspace=Path(ns.workspace),
-            max_parallel=ns.max_parallel,
-            max_turns=ns.max_turns,
-            task_timeout_s=ns.task_timeout,
-            max_tokens=ns.max_tokens,
-            mcp_server=ns.mcp_server,
-            max_tool_calls=ns.max_tool_calls or None,
-            repeat_limit=ns.repeat_limit or None,
-            max_run_tokens=ns.max_run_tokens,
-            max_cost_usd=ns.max_cost,
-            prices=load_prices(Path(ns.prices) if ns.prices else None),
-            isolate=not ns.no_isolate,
-        )
-    # Refused up front (exit 2): a cost cap on a model without a price.
-    RunBudget.create(
-        provider.model,
-        cfg.prices or load_prices(None),
-        max_tokens=cfg.max_run_tokens,
-        max_cost_usd=cfg.max_cost_usd,
-    )
+    cfg = _config(ns, store)
+    budget = run_budget(cfg, provider.model)  # refused up front (exit 2): no price, a cost cap
 
     async def go(emit: Sink) -> RunResult:
         try:
-            return await run_team(cfg, provider, store, emit, resume=ns.resume)
+            return await run_team(cfg, provider, store, emit, resume=ns.resume, budget=budget)
         finally:
             await provider.aclose()
 
     console = output_console()
     try:
-        if ns.json:
-            result = asyncio.run(go(JsonLines()))
-        else:
-            board = TaskBoard()
-            with Live(board, console=console, refresh_per_second=4, transient=False):
-                result = asyncio.run(go(board))
+        result = _watched(ns.json, console, go)
     except KeyboardInterrupt:
         print("codeteam: interrupted; the run is recorded as interrupted", file=sys.stderr)
         return 130
     finally:
         store.close()
-    if not ns.json and result.error and not result.tasks and not result.report:
-        # Over before any task: the error, in one line, is all there is to say.
-        error = " ".join(result.error.split())
-        print(f"codeteam: run {result.run_id} {result.status}: {error}", file=sys.stderr)
-    elif not ns.json:
-        console.print()
-        console.print(result.report or "(no report)", markup=False)
-        if result.error:
-            console.print(
-                f"{result.status}: {result.error}", style="red", markup=False, soft_wrap=True
-            )
-        console.print(f"[dim]run {result.run_id}: codeteam runs show {result.run_id}[/]")
+    if not ns.json:
+        _show_result(console, result)
     return 0 if result.status == "completed" and not result.failed_tasks else 1
 
 
@@ -131,6 +149,7 @@ def _runs(ns: argparse.Namespace) -> int:
                 print(json.dumps(run, indent=2))
             else:
                 show_run(console, run)
+                _page_url(store, run["id"])
             return 0
         runs = store.list_runs()
         if as_json:
@@ -142,9 +161,22 @@ def _runs(ns: argparse.Namespace) -> int:
         store.close()
 
 
+def _page_url(store: Store, run_id: str) -> None:
+    """The run's page, when a ``codeteam ui`` is serving these records."""
+    from codeteam.ui.discovery import ui_url
+
+    base = ui_url(Path(store.path))
+    if base:
+        print(f"in the browser: {base}/runs/{run_id}")
+
+
 def dispatch(ns: argparse.Namespace) -> int:
     if ns.command == "run":
         return _run(ns)
     if ns.command == "runs":
         return _runs(ns)
+    if ns.command == "ui":
+        from codeteam.ui.command import main
+
+        return main(ns)
     raise ConfigError(f"unknown command {ns.command!r}")

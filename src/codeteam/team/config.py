@@ -1,11 +1,10 @@
 """What a team run is given (:class:`TeamConfig`, recorded so a resume reuses it) and what it
-hands back (:class:`RunResult`), and the event sink its watchers plug into."""
+hands back (:class:`RunResult`)."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,6 @@ from typing import Any
 from codeteam.team.budget import Price
 from codeteam.team.scheduler import TaskOutcome
 from codeteam.team.workspace import Conflict
-
-#: One step of a run as watchers see it (the live table, the JSONL printer, a test).
-Event = dict[str, Any]
-Sink = Callable[[Event], None]
 
 
 def default_run_root() -> Path:

@@ -22,10 +22,10 @@ from typing import Any
 
 from codeteam.store import Store
 from codeteam.team import crashpoints
-from codeteam.team.config import Sink
+from codeteam.team.events import ConflictKept, Sink
 from codeteam.team.plan import TaskSpec
 from codeteam.team.scheduler import TaskOutcome
-from codeteam.team.workspace import Conflict, content_snapshot, merge_back, snapshot
+from codeteam.team.workspace import Conflict, changes, content_snapshot, merge_back, snapshot
 
 
 class TaskCopies:
@@ -88,13 +88,15 @@ class TaskCopies:
                 self.store.finish_task(self.run_id, t["id"], "interrupted")
                 lost.append(t["id"])
                 continue
-            self.store.clear_conflicts(self.run_id, t["id"])
+            self.store.clear_merge(self.run_id, t["id"])
             summary = await self._apply(t["id"], base, work, t["result"] or "")
             if t["id"] in outcomes:
                 outcomes[t["id"]].summary = summary
         return lost
 
     async def _apply(self, task: str, base: Path, work: Path, summary: str) -> str:
+        for path, diff in await asyncio.to_thread(changes, base, work):
+            self.store.record_diff(self.run_id, task, path, diff)
         async with self._lock:
             merged = await asyncio.to_thread(merge_back, base, work, self.workspace, task)
             if merged.applied or merged.merged or merged.conflicts:
@@ -102,7 +104,7 @@ class TaskCopies:
         for c in merged.conflicts:
             self.conflicts.append(c)
             self.store.record_conflict(self.run_id, task, c.path, c.other, c.detail)
-            self.emit({"event": "conflict", "task": task, "path": c.path, "other": c.other})
+            self.emit(ConflictKept(task, c.path, c.other))
         note = merged.describe()
         if note:
             summary = f"{summary}\n[{note}]".strip()

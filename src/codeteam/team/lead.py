@@ -13,6 +13,7 @@ from codeteam.store import Store
 from codeteam.team import agents
 from codeteam.team.budget import RunBudget
 from codeteam.team.config import TeamConfig
+from codeteam.team.events import Plan, PlannedTask, PlanRejected, TaskResumed
 from codeteam.team.loop import tool_loop, tool_result
 from codeteam.team.plan import TaskSpec, check_plan
 from codeteam.team.recorder import Recorder
@@ -86,7 +87,7 @@ class Lead:
         check = check_plan([(u["id"], u["input"]) for u in assign], done=earlier)
         if not check.ok:
             self._rejections += 1
-            self.rec.emit({"event": "plan_rejected", "errors": list(check.errors.values())})
+            self.rec.emit(PlanRejected(list(check.errors.values())))
             if self._rejections >= self.cfg.max_plan_attempts:
                 raise PlanError(
                     f"the lead sent {self._rejections} invalid plans; last problems: "
@@ -128,26 +129,13 @@ class Lead:
                 run_id, spec.id, spec.agent, spec.description, list(spec.depends_on)
             )
         self.rec.emit(
-            {
-                "event": "plan",
-                "tasks": [
-                    {
-                        "id": t.id,
-                        "agent": t.agent,
-                        "depends_on": list(t.depends_on),
-                        "description": t.description,
-                    }
-                    for t in tasks
-                ],
-            }
+            Plan([PlannedTask(t.id, t.agent, list(t.depends_on), t.description) for t in tasks])
         )
         todo = [t for t in tasks if t.id not in self._resumed]
         for t in tasks:
             if t.id in self._resumed:
                 status = self.outcomes[t.id].status
-                self.rec.emit(
-                    {"event": "task_resumed", "task": t.id, "agent": t.agent, "status": status}
-                )
+                self.rec.emit(TaskResumed(t.id, t.agent, status))
         done = await run_plan(
             todo,
             self._run_task,

@@ -121,11 +121,16 @@ def _where(target: str | None) -> str:
     return f"MCP server {target}" if target else "MCP server 'codeteam serve'"
 
 
-def _reason(exc: BaseException) -> str:
-    """The innermost useful message of a failure (task groups wrap them)."""
+def innermost(exc: BaseException) -> BaseException:
+    """The failure inside the exception groups the SDK's task groups wrap it in."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    return str(exc) or type(exc).__name__
+    return exc
+
+
+def _reason(exc: BaseException) -> str:
+    inner = innermost(exc)
+    return str(inner) or type(inner).__name__
 
 
 @asynccontextmanager

@@ -13,7 +13,14 @@ from typing import Any
 from codeteam.llm import Turn
 from codeteam.store import ModelCall, Store
 from codeteam.team.budget import LimitReached, RunBudget
-from codeteam.team.config import Sink
+from codeteam.team.events import (
+    LimitFired,
+    ModelCalled,
+    Sink,
+    TaskFinished,
+    TaskStarted,
+    ToolCalled,
+)
 from codeteam.team.plan import TaskSpec
 from codeteam.team.scheduler import TaskOutcome
 
@@ -36,7 +43,7 @@ class Recorder:
             return  # a run cap is recorded once, when it first stops an agent
         self.limits.append(f"{exc.kind}: {exc.detail}" + (f" (task {task_id})" if task_id else ""))
         self.store.record_limit(self.run_id, task_id, exc.kind, exc.detail)
-        self.emit({"event": "limit", "task": task_id, "kind": exc.kind, "detail": exc.detail})
+        self.emit(LimitFired(task_id, exc.kind, exc.detail))
 
     def on_turn(self, task_id: str | None) -> OnTurn:
         """The callback a tool loop calls after each model call (``task_id`` None: the lead)."""
@@ -57,16 +64,15 @@ class Recorder:
             )
             self.store.record_model_call(self.run_id, task_id, call, started)
             self.emit(
-                {
-                    "event": "model_call",
-                    "task": task_id,
-                    "model": call.model,
-                    "input_tokens": call.input_tokens,
-                    "output_tokens": call.output_tokens,
-                    "stop_reason": call.stop_reason,
-                    "latency_ms": round(call.latency_ms, 1),
-                    "error": error,
-                }
+                ModelCalled(
+                    task_id,
+                    call.model,
+                    call.input_tokens,
+                    call.output_tokens,
+                    call.stop_reason,
+                    round(call.latency_ms, 1),
+                    error,
+                )
             )
 
         return record
@@ -80,6 +86,7 @@ class Recorder:
         status: str,
         is_error: bool,
         started: float,
+        result: str | None = None,
         structured: dict[str, Any] | None = None,
     ) -> None:
         duration = (time.time() - started) * 1000
@@ -92,17 +99,10 @@ class Recorder:
             is_error=is_error,
             duration_ms=duration,
             started_at=started,
+            result=result,
+            structured=structured,
         )
-        self.emit(
-            {
-                "event": "tool_call",
-                "task": task_id,
-                "name": name,
-                "status": status,
-                "is_error": is_error,
-                "duration_ms": round(duration, 1),
-            }
-        )
+        self.emit(ToolCalled(task_id, name, status, is_error, round(duration, 1)))
         if name == "run_benchmarks" and status == "ok" and structured:
             self._benchmarks(task_id, structured)
 
@@ -117,7 +117,7 @@ class Recorder:
 
     def task_started(self, spec: TaskSpec) -> None:
         self.store.start_task(self.run_id, spec.id)
-        self.emit({"event": "task_started", "task": spec.id, "agent": spec.agent})
+        self.emit(TaskStarted(spec.id, spec.agent))
 
     def task_done(self, spec: TaskSpec, outcome: TaskOutcome) -> None:
         self.store.finish_task(
@@ -128,12 +128,4 @@ class Recorder:
             error=outcome.error,
             turns=outcome.turns,
         )
-        self.emit(
-            {
-                "event": "task_finished",
-                "task": spec.id,
-                "status": outcome.status,
-                "error": outcome.error,
-                "summary": outcome.summary,
-            }
-        )
+        self.emit(TaskFinished(spec.id, outcome.status, outcome.error, outcome.summary))

@@ -21,59 +21,34 @@ from codeteam.llm import LLMError, Message, Provider, Usage
 from codeteam.store import Store
 from codeteam.store.owner import HEARTBEAT_S
 from codeteam.team.budget import LimitReached, RunBudget, load_prices
-from codeteam.team.config import FINISHED, RunResult, Sink, TeamConfig, default_run_root
+from codeteam.team.config import FINISHED, RunResult, TeamConfig, default_run_root
 from codeteam.team.copies import TaskCopies
+from codeteam.team.events import Notice, RunFinished, RunStarted, Sink
 from codeteam.team.lead import Lead, PlanError
-from codeteam.team.mcp import can_isolate, connect
+from codeteam.team.mcp import can_isolate, connect, innermost
 from codeteam.team.plan import TaskSpec
 from codeteam.team.recorder import Recorder
 from codeteam.team.report import appendix, failure_note
-from codeteam.team.scheduler import TaskOutcome
+from codeteam.team.scheduler import TaskOutcome, run_plan
 from codeteam.team.specialists import Specialists
 
 
 def _describe(exc: BaseException) -> str:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return f"{type(exc).__name__}: {exc}"
+    inner = innermost(exc)
+    return f"{type(inner).__name__}: {inner}"
 
 
-def _budget(cfg: TeamConfig, provider: Provider) -> RunBudget:
+def run_budget(cfg: TeamConfig, model: str) -> RunBudget:
+    """The run's token and cost caps; :class:`ConfigError` for a cost cap on a model
+    without a price (refused before anything is recorded)."""
     prices = cfg.prices if cfg.prices is not None else load_prices(None)
     return RunBudget.create(
-        provider.model, prices, max_tokens=cfg.max_run_tokens, max_cost_usd=cfg.max_cost_usd
+        model, prices, max_tokens=cfg.max_run_tokens, max_cost_usd=cfg.max_cost_usd
     )
 
 
-def _load_resume(
-    record: dict[str, Any],
-    outcomes: dict[str, TaskOutcome],
-    resumed: set[str],
-    bases: dict[str, str],
-    budget: RunBudget,
-) -> list[Message] | None:
-    """Fill in the finished tasks, their bases and the tokens spent so far from the records;
-    the lead's conversation to continue."""
-    for t in record["tasks"]:
-        if t.get("base"):
-            bases[t["id"]] = t["base"]
-        if t["status"] in FINISHED:
-            outcomes[t["id"]] = TaskOutcome(
-                t["status"], summary=t["result"] or "", error=t["error"], turns=t["turns"]
-            )
-            resumed.add(t["id"])
-    for m in record["model_calls"]:
-        budget.charge(
-            Usage(
-                m["input_tokens"],
-                m["output_tokens"],
-                m["cache_creation_tokens"],
-                m["cache_read_tokens"],
-            )
-        )
-    raw = record.get("lead_messages")
-    history: list[Message] | None = json.loads(raw) if raw else None
-    return history
+def _ignore(_event: object) -> None:
+    pass
 
 
 def resume_config(store: Store, run_id: str) -> TeamConfig:
@@ -106,6 +81,146 @@ async def _heartbeat(store: Store, run_id: str) -> None:
         store.heartbeat(run_id)
 
 
+class _TeamRun:
+    """One run's state between its start and its report: the outcomes so far (from the
+    records too, on resume), its task copies, and how it ended."""
+
+    def __init__(
+        self, cfg: TeamConfig, provider: Provider, store: Store, run_id: str, rec: Recorder
+    ) -> None:
+        self.cfg = cfg
+        self.provider = provider
+        self.store = store
+        self.run_id = run_id
+        self.rec = rec
+        self.outcomes: dict[str, TaskOutcome] = {}
+        self.resumed: set[str] = set()  # finished tasks from the records: never run again
+        self.bases: dict[str, str] = {}  # recorded task bases: a restarted task starts there
+        self.history: list[Message] | None = None  # the lead's conversation to continue
+        self.notes: list[str] = []
+        self.run_dir: Path | None = None
+        self.copies: TaskCopies | None = None
+        self.status = "failed"
+        self.report = ""
+        self.error: str | None = None
+
+    def load_records(self, record: dict[str, Any]) -> None:
+        """Fill in the finished tasks, their bases and the tokens spent so far from the
+        records of an earlier attempt."""
+        for t in record["tasks"]:
+            if t.get("base"):
+                self.bases[t["id"]] = t["base"]
+            if t["status"] in FINISHED:
+                self.outcomes[t["id"]] = TaskOutcome(
+                    t["status"], summary=t["result"] or "", error=t["error"], turns=t["turns"]
+                )
+                self.resumed.add(t["id"])
+        for m in record["model_calls"]:
+            self.rec.budget.charge(
+                Usage(
+                    m["input_tokens"],
+                    m["output_tokens"],
+                    m["cache_creation_tokens"],
+                    m["cache_read_tokens"],
+                )
+            )
+        raw = record.get("lead_messages")
+        self.history = json.loads(raw) if raw else None
+
+    async def place_tasks(self, workspace: Path, record: dict[str, Any] | None) -> None:
+        """Per-task copies of the workspace when the MCP server can be rooted at one (on
+        resume, first finishing merges a crash left half-done); else tasks run in place,
+        one at a time, and a notice says so."""
+        cfg = self.cfg
+        if not (cfg.isolate and can_isolate(cfg.mcp_server)):
+            if cfg.isolate:
+                self.notes.append(
+                    f"the MCP server {cfg.mcp_server} cannot be pointed at per-task copies (a "
+                    "URL, or a command without {root}): tasks run in place, one at a time"
+                )
+                self.cfg = replace(cfg, max_parallel=1)
+                self.rec.emit(Notice(self.notes[-1]))
+            return
+        run_dir = (cfg.run_root or default_run_root()) / self.run_id
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for d in (run_dir.parent, run_dir):
+            d.chmod(0o755)
+        self.store.set_run_state(self.run_id, run_dir=str(run_dir))
+        self.run_dir = run_dir
+        self.copies = TaskCopies(
+            run_dir, workspace, self.store, self.run_id, self.rec.emit, self.bases
+        )
+        if record is not None:
+            for lost in await self.copies.recover(record["tasks"], self.outcomes):
+                self.outcomes.pop(lost, None)
+                self.resumed.discard(lost)
+
+    async def work(self, workspace: Path) -> None:
+        """Connect to the MCP server and let the lead plan and hand out tasks until it
+        reports; a model failure, a bad plan or a run limit ends it with the reason."""
+        cfg, rec = self.cfg, self.rec
+        async with connect(cfg.mcp_server, workspace, listing_only=self.copies is not None) as mcp:
+            specialists = Specialists(cfg, self.provider, rec.budget, rec, mcp, self.copies)
+            lead = Lead(
+                cfg,
+                self.provider,
+                rec.budget,
+                self.store,
+                rec,
+                run_task=specialists.run,
+                task_done=specialists.done,
+                outcomes=self.outcomes,
+                resumed=self.resumed,
+            )
+            # Caught inside: the MCP session's task group would wrap them in a group.
+            try:
+                self.report = await lead.run(self.history)
+                self.status = "completed"
+            except (LLMError, PlanError) as exc:
+                self.error = str(exc)
+            except LimitReached as exc:
+                rec.limit(None, exc)
+                self.status, self.error = "stopped", exc.detail
+
+    def finish(self) -> RunResult:
+        """Judge the run by its tasks, complete the report from the records, record the
+        end, drop the task copies (kept when interrupted: a resume needs them)."""
+        note = failure_note(self.outcomes)
+        if note and self.status == "completed":
+            self.status, self.error = run_status(self.status, self.outcomes), note
+        conflicts = self.copies.conflicts if self.copies is not None else []
+        rec = self.rec
+        extra = appendix(
+            self.status, self.error, self.outcomes, rec.limits, rec.benchmarks, conflicts
+        )
+        if extra and self.status != "interrupted":
+            self.report = f"{self.report}\n\n{extra}".strip()
+        self.store.finish_run(self.run_id, self.status, self.report or None, self.error)
+        if self.status != "interrupted" and self.run_dir is not None:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+        rec.emit(
+            RunFinished(
+                self.run_id,
+                self.status,
+                self.report,
+                self.error,
+                list(rec.limits),
+                [c.path for c in conflicts],
+            )
+        )
+        return RunResult(
+            self.run_id,
+            self.status,
+            self.report,
+            self.error,
+            dict(self.outcomes),
+            list(rec.limits),
+            list(conflicts),
+            self.notes,
+            list(rec.benchmarks),
+        )
+
+
 async def run_team(
     cfg: TeamConfig,
     provider: Provider,
@@ -113,6 +228,7 @@ async def run_team(
     emit: Sink | None = None,
     *,
     resume: str | None = None,
+    budget: RunBudget | None = None,
 ) -> RunResult:
     """Carry out one request, or with ``resume`` finish a recorded one without redoing
     its finished tasks. Never raises for model or tool trouble: the result says.
@@ -120,13 +236,14 @@ async def run_team(
     Raises :class:`ConfigError` up front (a cost cap on a model without a price, a run
     that cannot be resumed), and for an MCP server that cannot be started or reached
     (after recording the run as failed with that reason). Cancellation (Ctrl-C) records
-    the run as interrupted and propagates.
+    the run as interrupted and propagates. ``budget``: one built already with
+    :func:`run_budget` (the CLI checks it up front), or shared with other runs (an eval's
+    caps cover all its runs), instead of the run's own.
     """
-    sink: Sink = emit or (lambda _e: None)
-    budget = _budget(cfg, provider)
+    sink: Sink = emit or _ignore
+    budget = budget if budget is not None else run_budget(cfg, provider.model)
     workspace = cfg.workspace.resolve()
     workspace.mkdir(parents=True, exist_ok=True)
-    history: list[Message] | None = None
     record: dict[str, Any] | None = None
     if resume is not None:
         resume_config(store, resume)  # raises the reason a run cannot be resumed
@@ -137,113 +254,30 @@ async def run_team(
     else:
         run_id = store.create_run(cfg.request, str(workspace), provider.name, provider.model)
         store.set_run_state(run_id, config=cfg.record())
-    sink(
-        {
-            "event": "run_started",
-            "run_id": run_id,
-            "request": cfg.request,
-            "workspace": str(workspace),
-            "model": provider.model,
-            "resumed": resume is not None,
-        }
+    sink(RunStarted(run_id, cfg.request, str(workspace), provider.model, resume is not None))
+    run = _TeamRun(
+        cfg, provider, store, run_id, Recorder(store, run_id, sink, budget, provider.model)
     )
-    rec = Recorder(store, run_id, sink, budget, provider.model)
-    outcomes: dict[str, TaskOutcome] = {}
-    resumed: set[str] = set()  # finished tasks from the records: never run again
-    bases: dict[str, str] = {}  # recorded task bases: a restarted task starts from its own
-    notes: list[str] = []
     if record is not None:
-        history = _load_resume(record, outcomes, resumed, bases, budget)
-    run_dir: Path | None = None
-    copies: TaskCopies | None = None
-    if cfg.isolate and can_isolate(cfg.mcp_server):
-        run_dir = (cfg.run_root or default_run_root()) / run_id
-        run_dir.mkdir(parents=True, exist_ok=True)
-        for d in (run_dir.parent, run_dir):
-            d.chmod(0o755)
-        store.set_run_state(run_id, run_dir=str(run_dir))
-        copies = TaskCopies(run_dir, workspace, store, run_id, sink, bases)
-        if record is not None:  # merges a crash left half-done, before anything else runs
-            for lost in await copies.recover(record["tasks"], outcomes):
-                outcomes.pop(lost, None)
-                resumed.discard(lost)
-    else:
-        if cfg.isolate:
-            notes.append(
-                f"the MCP server {cfg.mcp_server} cannot be pointed at per-task copies (a URL, "
-                "or a command without {root}): tasks run in place, one at a time"
-            )
-            cfg = replace(cfg, max_parallel=1)
-            sink({"event": "notice", "message": notes[-1]})
-    status, report, error = "failed", "", None
+        run.load_records(record)
+    await run.place_tasks(workspace, record)
     setup_error: ConfigError | None = None
     alive = asyncio.create_task(_heartbeat(store, run_id))
     try:
-        async with connect(cfg.mcp_server, workspace, listing_only=copies is not None) as mcp:
-            specialists = Specialists(cfg, provider, budget, rec, mcp, copies)
-            lead = Lead(
-                cfg,
-                provider,
-                budget,
-                store,
-                rec,
-                run_task=specialists.run,
-                task_done=specialists.done,
-                outcomes=outcomes,
-                resumed=resumed,
-            )
-            # Caught inside: the MCP session's task group would wrap them in a group.
-            try:
-                report = await lead.run(history)
-                status = "completed"
-            except (LLMError, PlanError) as exc:
-                error = str(exc)
-            except LimitReached as exc:
-                rec.limit(None, exc)
-                status, error = "stopped", exc.detail
+        await run.work(workspace)
     except asyncio.CancelledError:
-        status, error = "interrupted", "interrupted (Ctrl-C) before the run finished"
+        run.status, run.error = "interrupted", "interrupted (Ctrl-C) before the run finished"
         raise
     except ConfigError as exc:  # the MCP server could not be started or reached
-        error, setup_error = str(exc), exc
+        run.error, setup_error = str(exc), exc
     except Exception as exc:  # an MCP server that died, a bug: record it, report it
-        error = _describe(exc)
+        run.error = _describe(exc)
     finally:
         alive.cancel()
-        note = failure_note(outcomes)
-        if note and status == "completed":
-            status, error = run_status(status, outcomes), note
-        conflicts = copies.conflicts if copies is not None else []
-        extra = appendix(status, error, outcomes, rec.limits, rec.benchmarks, conflicts)
-        if extra and status != "interrupted":
-            report = f"{report}\n\n{extra}".strip()
-        store.finish_run(run_id, status, report or None, error)
-        if status != "interrupted" and run_dir is not None:
-            shutil.rmtree(run_dir, ignore_errors=True)
-        sink(
-            {
-                "event": "run_finished",
-                "run_id": run_id,
-                "status": status,
-                "report": report,
-                "error": error,
-                "limits": list(rec.limits),
-                "conflicts": [c.path for c in conflicts],
-            }
-        )
+        result = run.finish()
     if setup_error is not None:
         raise setup_error
-    return RunResult(
-        run_id,
-        status,
-        report,
-        error,
-        dict(outcomes),
-        list(rec.limits),
-        list(conflicts),
-        notes,
-        list(rec.benchmarks),
-    )
+    return result
 
 
 async def run_agent(
@@ -255,22 +289,37 @@ async def run_agent(
     emit: Sink | None = None,
     *,
     max_turns: int = 20,
+    cfg: TeamConfig | None = None,
+    budget: RunBudget | None = None,
 ) -> RunResult:
-    """One specialist on one task, in place, without a lead (the per-agent MCP tools).
-    Recorded as a run of one task, like any other."""
-    sink: Sink = emit or (lambda _e: None)
-    cfg = TeamConfig(request=task, workspace=workspace, max_turns=max_turns, isolate=False)
+    """One specialist on one task, in place, without a lead (the per-agent MCP tools, and
+    an eval's single mode). Recorded as a run of one task, like any other. ``cfg``: the
+    limits of a team run (turns, tool calls, task timeout...); ``budget``: as for
+    :func:`run_team`."""
+    sink: Sink = emit or _ignore
+    if cfg is None:
+        cfg = TeamConfig(request=task, workspace=workspace, max_turns=max_turns)
+    cfg = replace(cfg, request=task, workspace=workspace, isolate=False)
     run_id = store.create_run(task, str(workspace), provider.name, provider.model)
-    budget = _budget(cfg, provider)
+    store.set_run_state(run_id, config=cfg.record())
+    budget = budget if budget is not None else run_budget(cfg, provider.model)
     rec = Recorder(store, run_id, sink, budget, provider.model)
     spec = TaskSpec(agent, agent, task)
     store.add_task(run_id, spec.id, agent, task, [])
-    sink({"event": "run_started", "run_id": run_id, "request": task, "model": provider.model})
+    sink(RunStarted(run_id, task, str(workspace), provider.model))
     status, error = "failed", None
     outcome = TaskOutcome("failed", error="not started")
     try:
         async with connect(None, workspace) as mcp:
-            outcome = await Specialists(cfg, provider, budget, rec, mcp, None).run(spec, {})
+            specialists = Specialists(cfg, provider, budget, rec, mcp, None)
+            done = await run_plan(
+                [spec],
+                specialists.run,
+                max_parallel=1,
+                task_timeout_s=cfg.task_timeout_s,
+                on_done=specialists.done,
+            )
+            outcome = done[spec.id]
             status = "completed" if outcome.ok else "failed"
             error = outcome.error
     except asyncio.CancelledError:
@@ -279,8 +328,8 @@ async def run_agent(
     except Exception as exc:  # a server that died: the result says so
         error = _describe(exc)
         outcome = TaskOutcome("failed", error=error)
-    finally:
         rec.task_done(spec, outcome)
+    finally:
         store.finish_run(run_id, status, outcome.summary or None, error)
-        sink({"event": "run_finished", "run_id": run_id, "status": status, "error": error})
+        sink(RunFinished(run_id, status, outcome.summary, error, list(rec.limits)))
     return RunResult(run_id, status, outcome.summary, error, {agent: outcome}, list(rec.limits))

@@ -155,15 +155,19 @@ class Specialists:
             structured = None
             if name not in allowed:
                 text = f"unknown tool {name!r}; you can call: {', '.join(sorted(allowed))}"
-                results.append(tool_result(use["id"], text, True))
                 status, is_error = "unknown_tool", True
             else:
                 guard.admit(name, use["input"])
                 out = await server.call(name, use["input"])
                 if name in VERDICTS:
                     last[name] = out
-                results.append(tool_result(use["id"], out.text, out.is_error))
-                status, is_error, structured = out.status, out.is_error, out.structured
+                text, status, is_error, structured = (
+                    out.text,
+                    out.status,
+                    out.is_error,
+                    out.structured,
+                )
+            results.append(tool_result(use["id"], text, is_error))
             self.rec.tool_call(
                 task_id,
                 name,
@@ -171,6 +175,7 @@ class Specialists:
                 status=status,
                 is_error=is_error,
                 started=started,
+                result=text,
                 structured=structured,
             )
         return results

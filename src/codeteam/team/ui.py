@@ -15,6 +15,21 @@ from rich.table import Table
 from rich.text import Text
 
 from codeteam.team.config import FINISHED
+from codeteam.team.events import (
+    ConflictKept,
+    Event,
+    LimitFired,
+    ModelCalled,
+    Notice,
+    Plan,
+    PlanRejected,
+    RunFinished,
+    RunStarted,
+    TaskFinished,
+    TaskResumed,
+    TaskStarted,
+    ToolCalled,
+)
 
 _STYLE = {
     "pending": "dim",
@@ -83,40 +98,43 @@ class TaskBoard:
         self.messages: list[str] = []
         self.finished = False
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        kind = event["event"]
-        task = event.get("task")
-        if kind == "run_started":
-            self.header = f"run {event['run_id']}  {event['model']}  {event['workspace']}"
-        elif kind == "run_finished":
-            self.finished = True
-        elif kind == "plan":
-            for t in event["tasks"]:
-                self.rows[t["id"]] = _Row(t["agent"], t["depends_on"])
-        elif kind == "plan_rejected":
-            self.messages.append(f"plan rejected: {'; '.join(event['errors'])}")
-        elif kind == "task_resumed" and task in self.rows:
-            row = self.rows[task]
-            row.status, row.note = event.get("status", "ok"), "from the records (resumed)"
-        elif kind in ("limit", "conflict") and task in self.rows:
-            detail = event.get("detail") or event.get("path") or ""
-            self.rows[task].note = shorten(f"{kind}: {detail}", NOTE_CHARS)
-        elif kind in ("limit", "notice"):
-            self.messages.append(str(event.get("detail") or event.get("message")))
-        elif kind == "task_started" and task in self.rows:
-            self.rows[task].status, self.rows[task].started = "running", time.time()
-        elif kind == "task_finished" and task in self.rows:
-            row = self.rows[task]
-            row.status, row.finished = event["status"], time.time()
-            row.note = shorten(event.get("error") or "", NOTE_CHARS)
-        elif kind == "model_call":
-            tokens = event["input_tokens"] + event["output_tokens"]
-            if task is None:
-                self.lead_tokens += tokens
-            elif task in self.rows:
-                self.rows[task].tokens += tokens
-        elif kind == "tool_call" and task in self.rows:
-            self.rows[task].tools += 1
+    def __call__(self, event: Event) -> None:
+        rows = self.rows
+        match event:
+            case RunStarted():
+                self.header = f"run {event.run_id}  {event.model}  {event.workspace}"
+            case RunFinished():
+                self.finished = True
+            case Plan():
+                for t in event.tasks:
+                    rows[t.id] = _Row(t.agent, list(t.depends_on))
+            case PlanRejected():
+                self.messages.append(f"plan rejected: {'; '.join(event.errors)}")
+            case TaskResumed() if event.task in rows:
+                row = rows[event.task]
+                row.status, row.note = event.status, "from the records (resumed)"
+            case LimitFired() if event.task in rows:
+                rows[event.task].note = shorten(f"limit: {event.detail}", NOTE_CHARS)
+            case ConflictKept() if event.task in rows:
+                rows[event.task].note = shorten(f"conflict: {event.path}", NOTE_CHARS)
+            case LimitFired():
+                self.messages.append(event.detail)
+            case Notice():
+                self.messages.append(event.message)
+            case TaskStarted() if event.task in rows:
+                rows[event.task].status, rows[event.task].started = "running", time.time()
+            case TaskFinished() if event.task in rows:
+                row = rows[event.task]
+                row.status, row.finished = event.status, time.time()
+                row.note = shorten(event.error or "", NOTE_CHARS)
+            case ModelCalled():
+                tokens = event.input_tokens + event.output_tokens
+                if event.task is None:
+                    self.lead_tokens += tokens
+                elif event.task in rows:
+                    rows[event.task].tokens += tokens
+            case ToolCalled() if event.task in rows:
+                rows[event.task].tools += 1
 
     def __rich__(self) -> RenderableType:
         if self.finished and not self.rows and not self.messages:
@@ -163,8 +181,9 @@ class JsonLines:
     def __init__(self, out: IO[str] | None = None) -> None:
         self.out = out or sys.stdout
 
-    def __call__(self, event: dict[str, Any]) -> None:
-        self.out.write(json.dumps({"ts": round(time.time(), 3), **event}) + "\n")
+    def __call__(self, event: Event | dict[str, Any]) -> None:
+        fields = event if isinstance(event, dict) else event.as_json()
+        self.out.write(json.dumps({"ts": round(time.time(), 3), **fields}) + "\n")
         self.out.flush()
 
 

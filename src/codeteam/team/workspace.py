@@ -13,6 +13,7 @@ snapshot never sees a half-applied merge and the event loop keeps serving other 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import shutil
@@ -31,6 +32,10 @@ SKIP = frozenset(
 
 #: A merge note names at most this many files.
 MAX_NAMED = 10
+
+#: A task's recorded diffs: at most this many files, each cut to this many characters.
+MAX_DIFFS = 200
+DIFF_CAP = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,39 @@ def _line_merge(ours: bytes, base: bytes, theirs: bytes) -> bytes | None:
             [git, "merge-file", "-p", "--quiet", *paths], capture_output=True, check=False
         )
     return done.stdout if done.returncode == 0 else None
+
+
+def _text(data: bytes | None) -> list[str] | None:
+    if data is None:
+        return []
+    if b"\0" in data:
+        return None
+    return data.decode("utf-8", errors="replace").splitlines(keepends=True)
+
+
+def changes(base: Path, work: Path) -> list[tuple[str, str]]:
+    """What a task changed in its copy ``work`` relative to ``base``: (path, unified diff)
+    per changed file, for the records (binary files named, not diffed)."""
+    base_files, work_files = _files(base), _files(work)
+    out: list[tuple[str, str]] = []
+    for rel in sorted(set(base_files) | set(work_files)):
+        b, t = _read(base_files.get(rel)), _read(work_files.get(rel))
+        if b == t:
+            continue
+        if len(out) == MAX_DIFFS:
+            out.append(("…", "more files changed; diffs are kept for the first ones only"))
+            break
+        old, new = _text(b), _text(t)
+        if old is None or new is None:
+            out.append((rel, "binary file changed\n"))
+            continue
+        a_name = f"a/{rel}" if b is not None else "/dev/null"
+        b_name = f"b/{rel}" if t is not None else "/dev/null"
+        diff = "".join(difflib.unified_diff(old, new, a_name, b_name))
+        if len(diff) > DIFF_CAP:
+            diff = diff[:DIFF_CAP] + f"\n[... {len(diff) - DIFF_CAP} characters cut ...]\n"
+        out.append((rel, diff))
+    return out
 
 
 def merge_back(base: Path, work: Path, target: Path, task: str) -> MergeResult:

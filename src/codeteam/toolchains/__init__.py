@@ -1,38 +1,48 @@
 """The language registry.
 
-Python and Go are registered here by name (no package-metadata scan at start-up); other
-languages come from the ``codeteam.toolchains`` entry-point group, read only when a
-language is asked for that is not built in. An entry point names a factory taking the
-runtime prefix: ``mylang = "codeteam_mylang:MyToolchain"``. Adding a language is one
-module plus that line.
+Every language, Python and Go included, registers through the ``codeteam.toolchains``
+entry-point group (see pyproject.toml), read once, on the first tool call that needs a
+toolchain (never at start-up). An entry point names a factory taking the runtime prefix:
+``mylang = "codeteam_mylang:MyToolchain"``. Adding a language is one module plus that line.
+Where two distributions register the same language, codeteam's own wins.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from codeteam.toolchains.base import Toolchain, ToolchainInfo
 
-ENTRY_POINT_GROUP = "codeteam.toolchains"
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from importlib.metadata import EntryPoint
 
-#: language -> "module:factory"; imported on first use.
-BUILTINS: dict[str, str] = {
-    "python": "codeteam.toolchains.python:PythonToolchain",
-    "go": "codeteam.toolchains.go:GoToolchain",
-}
+ENTRY_POINT_GROUP = "codeteam.toolchains"
+#: The distribution whose toolchains are the built-in ones.
+OWN_DISTRIBUTION = "codeteam"
+#: The order lists show the built-in languages in (package metadata keeps none).
+LISTED_FIRST = ("python", "go")
 
 
 class UnknownLanguage(LookupError):
     """No toolchain is registered for the language: the message lists those that are."""
 
 
-def _load(reference: str) -> Callable[[Path], Toolchain]:
-    module, _, attr = reference.partition(":")
-    factory: Callable[[Path], Toolchain] = getattr(importlib.import_module(module), attr)
-    return factory
+def registered() -> dict[str, EntryPoint]:
+    """The group's entry points by language: codeteam's own first (in the order of
+    :data:`LISTED_FIRST`), then the others by name."""
+    from importlib.metadata import entry_points
+
+    def own_first(ep: EntryPoint) -> tuple[bool, int, str]:
+        own = ep.dist is not None and ep.dist.name == OWN_DISTRIBUTION
+        rank = LISTED_FIRST.index(ep.name) if ep.name in LISTED_FIRST else len(LISTED_FIRST)
+        return (not own, rank if own else 0, ep.name)
+
+    found: dict[str, EntryPoint] = {}
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=own_first):
+        found.setdefault(ep.name, ep)
+    return found
 
 
 class Registry:
@@ -42,37 +52,36 @@ class Registry:
         self.runtime = runtime
         self._toolchains: dict[str, Toolchain] = {}
         self._detected: dict[str, ToolchainInfo] = {}
-        self._plugins: dict[str, Any] | None = None
+        self._registered: dict[str, EntryPoint] | None = None
 
-    def _entry_points(self) -> dict[str, Any]:
-        if self._plugins is None:
-            from importlib.metadata import entry_points
-
-            self._plugins = {
-                ep.name: ep
-                for ep in entry_points(group=ENTRY_POINT_GROUP)
-                if ep.name not in BUILTINS
-            }
-        return self._plugins
+    def _entry_points(self) -> dict[str, EntryPoint]:
+        if self._registered is None:
+            self._registered = registered()
+        return self._registered
 
     def languages(self) -> list[str]:
-        """Every language: built-ins first, then plugins (this reads package metadata)."""
-        return [*BUILTINS, *sorted(self._entry_points())]
+        """Every registered language: the built-in ones first, then the others."""
+        return list(self._entry_points())
 
     def get(self, language: str) -> Toolchain:
         toolchain = self._toolchains.get(language)
         if toolchain is not None:
             return toolchain
-        if language in BUILTINS:
-            factory = _load(BUILTINS[language])
-        elif language in self._entry_points():
-            factory = self._entry_points()[language].load()
-        else:
-            raise UnknownLanguage(
-                f"unknown language {language!r}; available: {', '.join(self.languages())}"
-            )
+        entry = self._entry_points().get(language)
+        if entry is None:
+            raise UnknownLanguage(self._unknown(language))
+        factory: Callable[[Path], Toolchain] = entry.load()
         toolchain = self._toolchains[language] = factory(self.runtime)
         return toolchain
+
+    def _unknown(self, language: str) -> str:
+        if not self._entry_points():
+            return (
+                f"unknown language {language!r}: no toolchain is registered (codeteam's "
+                f"{ENTRY_POINT_GROUP} entry points are missing): reinstall codeteam, e.g. "
+                "pip install -e ."
+            )
+        return f"unknown language {language!r}; available: {', '.join(self.languages())}"
 
     def detect(self, language: str) -> ToolchainInfo:
         info = self._detected.get(language)

@@ -1,8 +1,9 @@
 """The language interface: one module per language says what to run to execute, test,
 review and build, and how to read the runners' machine-readable output.
 
-A toolchain knows nothing of MCP or of the tools' schemas; it gets a :class:`Runner`
-(the sandbox, bound to the server's settings) and returns plain result values.
+A toolchain knows nothing of MCP or of the tools' schemas, nor where its specs run: it
+gets an :class:`~codeteam.executor.Executor` (bound to the server's limits) and returns
+plain result values.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from codeteam.sandbox.spec import SandboxResult, SandboxSpec
+from codeteam.executor import Executor
+from codeteam.sandbox.spec import SandboxResult
 
 
 class ToolchainMissing(RuntimeError):
@@ -89,20 +91,6 @@ class Built:
     result: SandboxResult
 
 
-class Run(Protocol):
-    """The sandbox as a toolchain sees it: run one spec (the caller fills in the server's
-    limits and output cap), and the persistent cache directories of the build role."""
-
-    async def __call__(self, spec: SandboxSpec) -> SandboxResult: ...
-
-    def cache_dir(self, name: str) -> Path: ...
-
-    def unbounded_memory(self) -> Run:
-        """The same runner without the address-space limit: ThreadSanitizer (``go test
-        -race``) reserves terabytes of shadow memory and cannot start under RLIMIT_AS."""
-        ...
-
-
 class Toolchain(Protocol):
     language: str
     file_suffixes: tuple[str, ...]  # used to detect the language of a path
@@ -117,12 +105,12 @@ class Toolchain(Protocol):
         ...
 
     async def execute(
-        self, run: Run, code: str, stdin: bytes, timeout_s: float
+        self, executor: Executor, code: str, stdin: bytes, timeout_s: float
     ) -> SandboxResult: ...
 
     async def test(
         self,
-        run: Run,
+        executor: Executor,
         project: Path,
         target: Path,
         select: list[str],
@@ -132,13 +120,18 @@ class Toolchain(Protocol):
         """``race``: the language's data-race detector (ValueError where there is none)."""
         ...
 
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        """Whether the test runner's exit code says it found nothing to run (pytest: 5),
+        which is no failure of the tests."""
+        ...
+
     async def benchmark(
-        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+        self, executor: Executor, project: Path, target: Path, select: list[str], timeout_s: float
     ) -> tuple[list[Benchmark], SandboxResult]: ...
 
     async def profile(
         self,
-        run: Run,
+        executor: Executor,
         source: tuple[Path, Path] | str,
         select: list[str],
         timeout_s: float,
@@ -148,7 +141,7 @@ class Toolchain(Protocol):
         code (``source`` = its text): the ``top`` entries by time spent in each function."""
         ...
 
-    async def build(self, run: Run, project: Path, target: Path, kind: str) -> Built:
+    async def build(self, executor: Executor, project: Path, target: Path, kind: str) -> Built:
         """Build an artifact (``wheel``, ``binary``; ValueError for a kind the language
         lacks). ``project`` is the workspace root, ``target`` the project directory."""
         ...
@@ -157,8 +150,18 @@ class Toolchain(Protocol):
         """A Dockerfile (text) that builds and runs the project in ``project``."""
         ...
 
+    def linters(self, strict: bool) -> list[str]:
+        """The linters :meth:`review` runs when they are installed (``strict``: the slower
+        optional ones too), in the order a report names them."""
+        ...
+
     async def review(
-        self, run: Run, project: Path, target: Path, timeout_s: float, strict: bool = False
+        self,
+        executor: Executor,
+        project: Path,
+        target: Path,
+        timeout_s: float,
+        strict: bool = False,
     ) -> tuple[list[Finding], list[str]]:
         """Findings, and the names of the linters that were skipped (not installed).
         ``strict``: the slower optional linters too (Python: mypy)."""

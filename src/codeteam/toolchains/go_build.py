@@ -7,7 +7,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codeteam.toolchains.base import Built, Run
+from codeteam.executor import Executor
+from codeteam.toolchains.base import Built
 
 if TYPE_CHECKING:
     from codeteam.toolchains.go import GoToolchain
@@ -36,20 +37,20 @@ def binary_name(module: Path, folder: Path) -> str:
     return name if _SAFE.fullmatch(name) and not name.startswith(".") else "app"
 
 
-async def binary(tc: GoToolchain, run: Run, project: Path, target: Path) -> Built:
+async def binary(tc: GoToolchain, executor: Executor, project: Path, target: Path) -> Built:
     """``go build`` of the main package at ``target``: ``bin/<name>`` in ``Built.files``."""
     go = tc._need_go()
     module = tc._module(project, target)
     folder = target if target.is_dir() else target.parent
     rel = folder.relative_to(module).as_posix()
     spec = tc._build_spec(
-        run,
+        executor,
         ["/bin/sh", "-c", _SCRIPT, "sh", "." if rel == "." else f"./{rel}"],
         project=module,
         collect=[OUT],
         path=f"{Path(go).parent}:/usr/bin:/bin",
     )
-    result = await run(replace(spec, collect_cap=MAX_ARTIFACT_BYTES))
+    result = await executor.run(replace(spec, collect_cap=MAX_ARTIFACT_BYTES))
     data = result.files.get(OUT)
     if result.exit_code != 0 or not data:
         return Built({}, frozenset(), result)

@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import SandboxResult, SandboxSpec
 from codeteam.toolchains import common
-from codeteam.toolchains.base import Benchmark, ProfileEntry, Run
+from codeteam.toolchains.base import Benchmark, ProfileEntry
 
 if TYPE_CHECKING:
     from codeteam.toolchains.go import GoToolchain, _Package
@@ -47,9 +48,11 @@ def _anchored(names: list[str]) -> str:
     return f"^({'|'.join(names)})$"
 
 
-async def _listed(tc: GoToolchain, run: Run, go: str, module: Path, target: Path) -> list[_Package]:
+async def _listed(
+    tc: GoToolchain, executor: Executor, go: str, module: Path, target: Path
+) -> list[_Package]:
     """The packages with tests under ``target``; a failing ``go list`` is a ValueError."""
-    packages, listed = await tc._packages(run, go, module, tc._pattern(module, target))
+    packages, listed = await tc._packages(executor, go, module, tc._pattern(module, target))
     if listed.exit_code != 0:
         detail = common.text(listed.stderr).strip().splitlines()
         raise ValueError(f"go list failed: {detail[-1] if detail else 'no output'}")
@@ -57,7 +60,12 @@ async def _listed(tc: GoToolchain, run: Run, go: str, module: Path, target: Path
 
 
 async def benchmark(
-    tc: GoToolchain, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+    tc: GoToolchain,
+    executor: Executor,
+    project: Path,
+    target: Path,
+    select: list[str],
+    timeout_s: float,
 ) -> tuple[list[Benchmark], SandboxResult]:
     """``go test -bench -benchmem -run '^$'`` per package holding tests, parsed."""
     go = tc._need_go()
@@ -65,17 +73,17 @@ async def benchmark(
     if others:
         raise ValueError(f"select for benchmarks takes Benchmark names, not {others[0]!r}")
     module = tc._module(project, target)
-    packages = await _listed(tc, run, go, module, target)
+    packages = await _listed(tc, executor, go, module, target)
     if not packages:
         return [], SandboxResult(0, None, b"no test files\n", b"", False, False, None, 0.0)
-    built = await tc._compile_tests(run, go, module, packages)
+    built = await tc._compile_tests(executor, go, module, packages)
     if built.exit_code != 0:
         return [], built
     found: list[Benchmark] = []
     outputs, duration, last = [], built.duration_ms, built
     qualify = len(packages) > 1
     for i, package in enumerate(packages):
-        last = await run(
+        last = await executor.run(
             SandboxSpec(
                 argv=[
                     "/work/pkg.test",
@@ -128,7 +136,7 @@ def parse_bench(output: str, prefix: str = "") -> list[Benchmark]:
 
 async def profile(
     tc: GoToolchain,
-    run: Run,
+    executor: Executor,
     source: tuple[Path, Path] | str,
     select: list[str],
     timeout_s: float,
@@ -142,22 +150,22 @@ async def profile(
         files = {**tc.snippet(source), PROFILE_TEST: PROFILE_MAIN}
         argv = ["/bin/sh", "-c", "go test -c -vet=off -o /work/out/0.test .", "sh"]
         path = f"{Path(go).parent}:/usr/bin:/bin"
-        built = await run(
-            tc._build_spec(run, argv, files=files, collect=["/work/out/0.test"], path=path)
+        built = await executor.run(
+            tc._build_spec(executor, argv, files=files, collect=["/work/out/0.test"], path=path)
         )
         flags = ["-test.run=^TestCodeteamProfile$"]
         binds, cwd = [], "/work"
     else:
         project, target = source
         module = tc._module(project, target)
-        packages = await _listed(tc, run, go, module, target)
+        packages = await _listed(tc, executor, go, module, target)
         if len(packages) != 1:
             names = ", ".join(p.rel_dir for p in packages) or "none"
             raise ValueError(
                 f"profile needs one Go package with tests; {target.name or '.'} holds "
                 f"{len(packages)} ({names}): give the package's directory"
             )
-        built = await tc._compile_tests(run, go, module, packages)
+        built = await tc._compile_tests(executor, go, module, packages)
         flags = [
             f"-test.run={_anchored(tests) if tests else ('^$' if benches else '.')}",
             f"-test.bench={_anchored(benches) if benches else ('.' if not tests else '^$')}",
@@ -168,7 +176,7 @@ async def profile(
     binary = built.files.get("/work/out/0.test")
     if built.exit_code != 0 or not binary:
         return [], built
-    ran = await run(
+    ran = await executor.run(
         SandboxSpec(
             argv=["/work/pkg.test", f"-test.cpuprofile={CPU_PROFILE}", *flags],
             files={"pkg.test": binary},
@@ -182,8 +190,8 @@ async def profile(
     data = ran.files.get(CPU_PROFILE)
     if not data:
         return [], ran
-    pprof = await tc.cmd_tool(run, go, "pprof")
-    report = await run(
+    pprof = await tc.cmd_tool(executor, go, "pprof")
+    report = await executor.run(
         SandboxSpec(
             argv=[
                 "/work/pprof",

@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import SandboxResult, SandboxSpec
 from codeteam.toolchains import common
 from codeteam.toolchains.base import (
@@ -21,7 +22,6 @@ from codeteam.toolchains.base import (
     Built,
     Finding,
     ProfileEntry,
-    Run,
     TestCase,
     ToolchainInfo,
     ToolchainMissing,
@@ -99,14 +99,12 @@ class PythonToolchain:
 
     # ------------------------------------------------------------------ execute
 
-    async def execute(self, run: Run, code: str, stdin: bytes, timeout_s: float) -> SandboxResult:
+    async def execute(
+        self, executor: Executor, code: str, stdin: bytes, timeout_s: float
+    ) -> SandboxResult:
+        from codeteam.toolchains.python_prestart import prestart
+
         python = self._need_python()
-        run_python = getattr(run, "run_python", None)
-        if run_python is not None:  # the server's sandbox: a pre-started one when ready
-            result: SandboxResult = await run_python(
-                self.snippet(code)["main.py"], stdin, python=python, timeout_s=timeout_s
-            )
-            return result
         # -I: no user site, no PYTHON* variables, no cwd on sys.path; -B: no .pyc writes.
         spec = SandboxSpec(
             argv=[python, "-I", "-B", "/work/main.py"],
@@ -114,7 +112,7 @@ class PythonToolchain:
             stdin=stdin,
             timeout_s=timeout_s,
         )
-        return await run(spec)
+        return await executor.run(spec, prestart(python))
 
     # ------------------------------------------------------------------ test
 
@@ -153,7 +151,7 @@ class PythonToolchain:
 
     async def test(
         self,
-        run: Run,
+        executor: Executor,
         project: Path,
         target: Path,
         select: list[str],
@@ -192,15 +190,26 @@ class PythonToolchain:
             timeout_s=timeout_s,
             collect=[JUNIT],
         )
-        result = await run(spec)
+        result = await executor.run(spec)
         report = result.files.get(JUNIT)
         cases = parse_junit(report, proj) if report else []
         return cases, result
 
+    def collected_nothing(self, exit_code: int | None) -> bool:
+        return exit_code == 5  # pytest's "no tests collected"
+
     # ------------------------------------------------------------------ review
 
+    def linters(self, strict: bool) -> list[str]:
+        return ["ruff", "bandit", *(["mypy"] if strict else [])]
+
     async def review(
-        self, run: Run, project: Path, target: Path, timeout_s: float, strict: bool = False
+        self,
+        executor: Executor,
+        project: Path,
+        target: Path,
+        timeout_s: float,
+        strict: bool = False,
     ) -> tuple[list[Finding], list[str]]:
         proj = common.project_dir(project, target, self.project_markers)
         where = common.inside(proj, target)
@@ -215,11 +224,11 @@ class PythonToolchain:
         skipped = [name for name, path in linters if path is None]
         jobs = []
         if ruff:
-            jobs.append(self._ruff(run, ruff, proj, where, timeout_s))
+            jobs.append(self._ruff(executor, ruff, proj, where, timeout_s))
         if bandit:
-            jobs.append(self._bandit(run, bandit, proj, where, timeout_s))
+            jobs.append(self._bandit(executor, bandit, proj, where, timeout_s))
         if mypy:
-            jobs.append(self._mypy(run, mypy, proj, where, timeout_s))
+            jobs.append(self._mypy(executor, mypy, proj, where, timeout_s))
         findings: list[Finding] = []
         for found in await asyncio.gather(*jobs):
             findings.extend(found)
@@ -232,7 +241,7 @@ class PythonToolchain:
         )
 
     async def _ruff(
-        self, run: Run, ruff: str, proj: Path, where: str, timeout_s: float
+        self, executor: Executor, ruff: str, proj: Path, where: str, timeout_s: float
     ) -> list[Finding]:
         argv = [
             ruff,
@@ -244,19 +253,19 @@ class PythonToolchain:
             "--",
             where,
         ]
-        result = await run(self._lint_spec(argv, proj, timeout_s))
+        result = await executor.run(self._lint_spec(argv, proj, timeout_s))
         return parse_ruff(result)
 
     async def _bandit(
-        self, run: Run, bandit: str, proj: Path, where: str, timeout_s: float
+        self, executor: Executor, bandit: str, proj: Path, where: str, timeout_s: float
     ) -> list[Finding]:
         # B101 (assert) fires on every pytest test: noise, not a finding.
         argv = [bandit, "-f", "json", "-q", "-s", "B101", "-r", where]
-        result = await run(self._lint_spec(argv, proj, timeout_s))
+        result = await executor.run(self._lint_spec(argv, proj, timeout_s))
         return parse_bandit(result)
 
     async def _mypy(
-        self, run: Run, python: str, proj: Path, where: str, timeout_s: float
+        self, executor: Executor, python: str, proj: Path, where: str, timeout_s: float
     ) -> list[Finding]:
         # No cache (the project is read-only), one line per error with its column.
         argv = [
@@ -274,13 +283,13 @@ class PythonToolchain:
             "--",
             where,
         ]
-        result = await run(self._lint_spec(argv, proj, timeout_s))
+        result = await executor.run(self._lint_spec(argv, proj, timeout_s))
         return parse_mypy(result)
 
     # ------------------------------------------------------------------ perf, build
 
     async def benchmark(
-        self, run: Run, project: Path, target: Path, select: list[str], timeout_s: float
+        self, executor: Executor, project: Path, target: Path, select: list[str], timeout_s: float
     ) -> tuple[list[Benchmark], SandboxResult]:
         from codeteam.toolchains import python_perf
 
@@ -289,13 +298,13 @@ class PythonToolchain:
         spec = python_perf.bench_spec(
             python, proj, self._selection(select), common.inside(proj, target), timeout_s
         )
-        result = await run(spec)
+        result = await executor.run(spec)
         report = result.files.get(python_perf.BENCH_JSON)
         return (python_perf.parse_benchmarks(report) if report else []), result
 
     async def profile(
         self,
-        run: Run,
+        executor: Executor,
         source: tuple[Path, Path] | str,
         select: list[str],
         timeout_s: float,
@@ -310,10 +319,10 @@ class PythonToolchain:
             project, target = source
             source = (common.project_dir(project, target, self.project_markers), target)
         return await python_perf.profile(
-            run, python, source, self._selection(select), timeout_s, top
+            executor, python, source, self._selection(select), timeout_s, top
         )
 
-    async def build(self, run: Run, project: Path, target: Path, kind: str) -> Built:
+    async def build(self, executor: Executor, project: Path, target: Path, kind: str) -> Built:
         from codeteam.toolchains import python_build
 
         if kind != "wheel":
@@ -329,7 +338,7 @@ class PythonToolchain:
                 f"the wheel package is not installed in {self.runtime}; pip install wheel "
                 "into it (scripts/install.sh does)"
             )
-        return await python_build.wheel(run, self._need_python(), proj)
+        return await python_build.wheel(executor, self._need_python(), proj)
 
     def dockerfile(self, project: Path) -> str:
         from codeteam.toolchains import python_build

@@ -12,9 +12,10 @@ import re
 import tomllib
 from pathlib import Path
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import SandboxSpec
 from codeteam.toolchains import common
-from codeteam.toolchains.base import Built, Run
+from codeteam.toolchains.base import Built
 
 WHEEL = "/tmp/codeteam-dist/artifact.whl"  # noqa: S108 - inside the sandbox's private /tmp
 WHEEL_NAME = "/tmp/codeteam-dist/name.txt"  # noqa: S108
@@ -41,7 +42,7 @@ sys.exit(done.returncode)
 """
 
 
-async def wheel(run: Run, python: str, proj: Path) -> Built:
+async def wheel(executor: Executor, python: str, proj: Path) -> Built:
     """Build ``proj``'s wheel; ``Built.files`` holds ``dist/<name>.whl`` when it worked."""
     spec = SandboxSpec(
         argv=[python, "-B", f"/work/{DRIVER}"],
@@ -53,7 +54,7 @@ async def wheel(run: Run, python: str, proj: Path) -> Built:
         collect=[WHEEL, WHEEL_NAME],
         collect_cap=MAX_ARTIFACT_BYTES,
     )
-    result = await run(spec)
+    result = await executor.run(spec)
     name = common.text(result.files.get(WHEEL_NAME, b"")).strip()
     data = result.files.get(WHEEL)
     if result.exit_code != 0 or not data or not _WHEEL_FILE.fullmatch(name):

@@ -11,9 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import SandboxResult, SandboxSpec
 from codeteam.toolchains import common
-from codeteam.toolchains.base import Benchmark, ProfileEntry, Run
+from codeteam.toolchains.base import Benchmark, ProfileEntry
 from codeteam.toolchains.python import pytest_targets
 
 BENCH_JSON = "/tmp/codeteam-bench.json"  # noqa: S108 - inside the sandbox's private /tmp
@@ -90,7 +91,7 @@ def bench_spec(
 
 
 async def profile(
-    run: Run,
+    executor: Executor,
     python: str,
     source: tuple[Path, Path] | str,
     selection: list[str],
@@ -125,7 +126,7 @@ async def profile(
             collect=[PROFILE_JSON],
         )
         project = common.PROJECT
-    result = await run(spec)
+    result = await executor.run(spec)
     report = result.files.get(PROFILE_JSON)
     return (parse_profile(report, project, top) if report else []), result
 

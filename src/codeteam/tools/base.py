@@ -2,8 +2,9 @@
 
 A tool is ``async def name(ctx: ToolContext, *, arg: Annotated[T, Doc("...")], ...) -> R``
 where ``R`` is a dataclass with a ``status`` field and a ``render()`` method. Nothing here
-knows about MCP: the protocol layer asks :class:`ToolSpec` for schemas and calls
-:meth:`ToolSpec.call`, which validates arguments and turns every failure into a value.
+knows about MCP: the protocol layer reads :class:`ToolSpec`'s schemas (and maps them to MCP's
+JSON, :func:`codeteam.protocol.catalog.tool_json`) and calls :meth:`ToolSpec.call`, which
+validates arguments and turns every failure into a value.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import types
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args, get_origin
 
 from codeteam.config import Settings
+
+if TYPE_CHECKING:
+    from codeteam.tools.services import Services  # imports this module
 
 
 class ToolError(Exception):
@@ -47,19 +51,13 @@ class ToolContext(Protocol):
     def settings(self) -> Settings: ...
 
     @property
-    def services(self) -> Any:
-        """The server's long-lived parts (sandbox, toolchain registry): see ``tools.services``."""
+    def services(self) -> Services:
+        """The server's long-lived parts (sandbox, toolchain registry)."""
         ...
 
     async def progress(
         self, progress: float, total: float | None = None, message: str | None = None
     ) -> None: ...
-
-
-class ToolResult(Protocol):
-    status: str
-
-    def render(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -69,15 +67,6 @@ class Annotations:
     destructive: bool
     idempotent: bool
     open_world: bool = False
-
-    def as_mcp(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "readOnlyHint": self.read_only,
-            "destructiveHint": self.destructive,
-            "idempotentHint": self.idempotent,
-            "openWorldHint": self.open_world,
-        }
 
 
 @dataclass(frozen=True)
@@ -292,16 +281,6 @@ class ToolSpec:
             input_schema=input_schema,
             output_schema=output_schema(result_type),
         )
-
-    def as_mcp(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.annotations.title,
-            "description": self.description,
-            "inputSchema": self.input_schema,
-            "outputSchema": self.output_schema,
-            "annotations": self.annotations.as_mcp(),
-        }
 
     def bind(self, arguments: Any) -> dict[str, Any]:
         """Check arguments against the signature; raise :class:`ToolError` naming the problem."""

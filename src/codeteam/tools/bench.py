@@ -6,18 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
+from codeteam.sandbox.spec import SandboxResult
 from codeteam.toolchains.base import Benchmark
 from codeteam.tools.base import Doc, ToolContext
+from codeteam.tools.checks import check_select, check_timeout
+from codeteam.tools.outcome import stopped_by
 from codeteam.tools.project import (
+    DEFAULT_TIMEOUT_S,
     SnapshotNote,
     output,
+    output_lines,
     resolve_project,
-    run_timeout,
     sandbox_view,
     snapshot_lines,
     translated,
 )
-from codeteam.tools.tests import check_select
 
 Status = Literal["ok", "error", "no_benchmarks", "timeout", "killed"]
 
@@ -56,8 +59,8 @@ class BenchmarkResult:
             if b.stddev_ns is not None:
                 row += f", stddev {_fmt(b.stddev_ns)} ns"
             lines.append(row)
-        if self.status != "ok" and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status != "ok":
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 
@@ -65,12 +68,11 @@ def _fmt(value: float | None) -> str:
     return "?" if value is None else f"{value:,.1f}"
 
 
-def outcome(found: int, exit_code: int | None, timed_out: bool, limit: str | None) -> Status:
-    if timed_out or limit == "wall_clock":
-        return "timeout"
-    if limit is not None:
-        return "killed"
-    if exit_code not in (0, 5) or (exit_code == 5 and found):
+def outcome(found: int, result: SandboxResult, collected_nothing: bool) -> Status:
+    stopped = stopped_by(result)
+    if stopped is not None:
+        return stopped
+    if result.exit_code != 0 and not (collected_nothing and not found):
         return "error"
     return "ok" if found else "no_benchmarks"
 
@@ -90,7 +92,7 @@ async def run_benchmarks(
     from codeteam.tools.progress import ticking
 
     chosen = check_select(select)
-    timeout = run_timeout(ctx, timeout_s)
+    timeout = check_timeout(ctx.settings, timeout_s, DEFAULT_TIMEOUT_S)
     project = resolve_project(ctx, path, language)
     with translated():
         async with (
@@ -98,10 +100,10 @@ async def run_benchmarks(
             sandbox_view(ctx, project) as (root, target),
         ):
             found, result = await project.toolchain.benchmark(
-                project.run, root, target, chosen, timeout
+                project.executor, root, target, chosen, timeout
             )
     return BenchmarkResult(
-        status=outcome(len(found), result.exit_code, result.timed_out, result.limit),
+        status=outcome(len(found), result, project.toolchain.collected_nothing(result.exit_code)),
         language=project.language,
         path=project.display,
         benchmarks=found,

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from codeteam.tools.base import Doc, ToolContext, ToolError
+from codeteam.tools.outcome import RunStatus, run_status
 from codeteam.tools.paths import Confined, confine, display
 from codeteam.tools.project import (
     SnapshotNote,
     output,
+    output_lines,
     resolve_project,
     sandbox_view,
     snapshot_lines,
@@ -40,7 +42,7 @@ class Artifact:
 
 @dataclass
 class BuildResult:
-    status: Annotated[Literal["ok", "error", "timeout", "killed"], Doc("error: see output")]
+    status: Annotated[RunStatus, Doc("error: see output")]
     language: str
     target: str
     path: str
@@ -59,8 +61,8 @@ class BuildResult:
         lines += snapshot_lines(self.snapshot)
         for a in self.artifacts:
             lines.append(f"  {a.path} ({a.size} bytes, sha256 {a.sha256})")
-        if self.status != "ok" and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status != "ok":
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 
@@ -200,17 +202,12 @@ async def build(
             ticking(ctx, f"building {target} of {path}"),
             sandbox_view(ctx, project) as (root, folder),
         ):
-            built = await project.toolchain.build(project.run, root, folder, target)
+            built = await project.toolchain.build(project.executor, root, folder, target)
     base.snapshot = project.snapshot
     result = built.result
     base.output = output(result)
     base.duration_ms = round(result.duration_ms, 1)
-    if result.timed_out or result.limit == "wall_clock":
-        base.status = "timeout"
-    elif result.limit is not None:
-        base.status = "killed"
-    elif result.exit_code != 0 or not built.files:
-        base.status = "error"
+    base.status = run_status(result, result.exit_code == 0 and bool(built.files))
     for rel, data in built.files.items():
         base.artifacts.append(
             write_artifact(roots, project.target, rel, data, rel in built.executables)

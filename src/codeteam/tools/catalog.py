@@ -85,7 +85,7 @@ def builtin_tools() -> list[ToolSpec]:
     from codeteam.tools.files import list_files, read_file, write_file
     from codeteam.tools.profile import profile
     from codeteam.tools.review import code_review
-    from codeteam.tools.tests import run_tests
+    from codeteam.tools.testing import run_tests
     from codeteam.tools.toolchains_tool import list_toolchains
 
     def spec(fn: object, description: str, annotations: Annotations) -> ToolSpec:

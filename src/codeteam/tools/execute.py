@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from codeteam.tools.base import Doc, ToolContext, ToolError
-
-Status = Literal["ok", "error", "timeout", "killed"]
+from codeteam.tools.checks import check_code, check_timeout
+from codeteam.tools.outcome import RunStatus, run_status
 
 
 @dataclass
 class ExecutionResult:
     status: Annotated[
-        Status,
+        RunStatus,
         Doc(
             "ok: exit 0; error: non-zero exit or compile error; timeout: wall-clock limit; "
             "killed: another limit or a cancel (see limit)"
@@ -51,25 +51,6 @@ class ExecutionResult:
         return "\n".join(parts)
 
 
-def outcome_status(exit_code: int | None, timed_out: bool, limit: str | None) -> Status:
-    if timed_out or limit == "wall_clock":
-        return "timeout"
-    if limit is not None:
-        return "killed"
-    return "ok" if exit_code == 0 else "error"
-
-
-def check_timeout(ctx: ToolContext, timeout_s: float | None) -> float:
-    settings = ctx.settings
-    if timeout_s is None:
-        return settings.default_timeout_s
-    if not 0 < timeout_s <= settings.max_timeout_s:
-        raise ToolError(
-            f"timeout_s must be more than 0 and at most {settings.max_timeout_s:g} seconds"
-        )
-    return timeout_s
-
-
 async def execute_code(
     ctx: ToolContext,
     language: Annotated[str, Doc("python or go (list_toolchains shows what is installed)")],
@@ -80,33 +61,26 @@ async def execute_code(
     timeout_s: Annotated[float | None, Doc("wall-clock limit in seconds (default 30)")] = None,
 ) -> ExecutionResult:
     from codeteam.sandbox.spec import SandboxResult
-    from codeteam.toolchains.base import ToolchainMissing
     from codeteam.tools.progress import ticking
-    from codeteam.tools.services import missing
+    from codeteam.tools.project import translated
 
     settings = ctx.settings
-    if not code.strip():
-        raise ToolError("code is empty; pass the program's source text")
-    size = len(code.encode("utf-8"))
-    if size > settings.max_code_bytes:
-        raise ToolError(f"code is {size} bytes, over the {settings.max_code_bytes}-byte limit")
+    check_code(settings, code)
     stdin_bytes = (stdin or "").encode("utf-8")
     if len(stdin_bytes) > settings.max_stdin_bytes:
         raise ToolError(
             f"stdin is {len(stdin_bytes)} bytes, over the {settings.max_stdin_bytes}-byte limit"
         )
-    timeout = check_timeout(ctx, timeout_s)
+    timeout = check_timeout(settings, timeout_s, settings.default_timeout_s)
     services = ctx.services
     toolchain = services.toolchain(language)
-    try:
+    with translated():
         async with ticking(ctx, f"running {language}"):
             result: SandboxResult = await toolchain.execute(
-                services.runner(), code, stdin_bytes, timeout
+                services.executor, code, stdin_bytes, timeout
             )
-    except ToolchainMissing as exc:
-        raise missing(exc) from None
     return ExecutionResult(
-        status=outcome_status(result.exit_code, result.timed_out, result.limit),
+        status=run_status(result, result.exit_code == 0),
         language=language,
         exit_code=result.exit_code,
         signal=result.signal,

@@ -19,11 +19,6 @@ class Confined:
     root: Path  # the workspace root (resolved) that holds ``path``
     path: Path  # resolved, inside ``root``
 
-    @property
-    def rel(self) -> str:
-        rel = self.path.relative_to(self.root).as_posix()
-        return rel
-
 
 def _check_syntax(raw: str) -> PurePosixPath:
     if raw == "":

@@ -6,29 +6,38 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from codeteam.toolchains.base import ProfileEntry
+from codeteam.executor import Executor
+from codeteam.toolchains.base import ProfileEntry, Toolchain
 from codeteam.tools.base import Doc, ToolContext, ToolError
+from codeteam.tools.checks import (
+    check_code,
+    check_select,
+    check_timeout,
+    one_source,
+    snippet_language,
+)
+from codeteam.tools.outcome import RunStatus, run_status
 from codeteam.tools.project import (
+    DEFAULT_TIMEOUT_S,
+    Project,
     SnapshotNote,
     output,
+    output_lines,
     resolve_project,
-    run_timeout,
     sandbox_view,
     snapshot_lines,
     translated,
 )
-from codeteam.tools.tests import check_select
 
-Status = Literal["ok", "error", "timeout", "killed"]
 DEFAULT_TOP = 25
 
 
 @dataclass
 class ProfileResult:
     status: Annotated[
-        Status,
+        RunStatus,
         Doc(
             "ok: profiled (the program/tests exited 0); error: it failed or produced no "
             "profile (see output); timeout/killed: a limit stopped it"
@@ -58,8 +67,8 @@ class ProfileResult:
             lines.append(
                 f"  {e.total_ms:>10.1f} {e.cumulative_ms:>10.1f} {calls:>8}  {e.function}{where}"
             )
-        if self.status != "ok" and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status != "ok":
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 
@@ -83,60 +92,67 @@ async def profile(
 ) -> ProfileResult:
     from codeteam.tools.progress import ticking
 
-    settings = ctx.settings
-    if (code is None) == (path is None):
-        raise ToolError("give exactly one of code or path")
+    one_source(code, path)
     count = DEFAULT_TOP if top is None else top
     if not 1 <= count <= 200:
         raise ToolError("top must be between 1 and 200")
     chosen = check_select(select)
-    timeout = run_timeout(ctx, timeout_s)
-    services = ctx.services
-    project = None
-    view: AbstractAsyncContextManager[tuple[Path, Path] | str]
+    timeout = check_timeout(ctx.settings, timeout_s, DEFAULT_TIMEOUT_S)
     if code is not None:
-        if language is None:
-            raise ToolError("language is required with code: python or go")
-        if not code.strip():
-            raise ToolError("code is empty; pass the program's source text")
-        if len(code.encode("utf-8")) > settings.max_code_bytes:
-            raise ToolError(f"code is over the {settings.max_code_bytes}-byte limit")
         if chosen:
             raise ToolError("select applies to path (tests), not to code")
-        toolchain, run, shown, view = (
-            services.toolchain(language),
-            services.runner(),
-            "<code>",
-            nullcontext(code),
-        )
+        subject = _snippet(ctx, code, language)
     else:
         assert path is not None
-        project = resolve_project(ctx, path, language)
-        language, toolchain, run, shown = (
-            project.language,
-            project.toolchain,
-            project.run,
-            project.display,
-        )
-        view = sandbox_view(ctx, project)
+        subject = _project(ctx, path, language)
     with translated():
-        async with ticking(ctx, f"profiling {shown}"), view as source:
-            entries, result = await toolchain.profile(run, source, chosen, timeout, count)
-    status: Status
-    if result.timed_out or result.limit == "wall_clock":
-        status = "timeout"
-    elif result.limit is not None:
-        status = "killed"
-    else:
-        status = "ok" if result.exit_code == 0 and entries else "error"
+        async with ticking(ctx, f"profiling {subject.shown}"), subject.view as source:
+            entries, result = await subject.toolchain.profile(
+                subject.executor, source, chosen, timeout, count
+            )
+    project = subject.project
     return ProfileResult(
-        status=status,
-        language=language,
-        target=shown,
+        status=run_status(result, result.exit_code == 0 and bool(entries)),
+        language=subject.language,
+        target=subject.shown,
         entries=entries,
         exit_code=result.exit_code,
         output=output(result),
         truncated=result.truncated,
         duration_ms=round(result.duration_ms, 1),
         snapshot=project.snapshot if project is not None else None,
+    )
+
+
+@dataclass
+class _Subject:
+    """What a profile runs: a program's code or a project's tests, and what the toolchain
+    is handed for it (the code's text, or the (root, target) view of the project)."""
+
+    language: str
+    toolchain: Toolchain
+    executor: Executor
+    shown: str
+    view: AbstractAsyncContextManager[tuple[Path, Path] | str]
+    project: Project | None = None
+
+
+def _snippet(ctx: ToolContext, code: str, language: str | None) -> _Subject:
+    language = snippet_language(language)
+    check_code(ctx.settings, code)
+    services = ctx.services
+    return _Subject(
+        language, services.toolchain(language), services.executor, "<code>", nullcontext(code)
+    )
+
+
+def _project(ctx: ToolContext, path: str, language: str | None) -> _Subject:
+    project = resolve_project(ctx, path, language)
+    return _Subject(
+        project.language,
+        project.toolchain,
+        project.executor,
+        project.display,
+        sandbox_view(ctx, project),
+        project,
     )

@@ -1,6 +1,6 @@
 """What the project tools (tests, review, benchmarks, profile, build) share: a confined
 path resolved to its language and toolchain, the view of it the sandbox gets (the project,
-or a read-only snapshot when the sandbox's user cannot enter it), the run timeout, and
+or a read-only snapshot when the sandbox's user cannot enter it), the default run timeout, and
 toolchain failures turned into tool errors."""
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+from codeteam.executor import Executor
 from codeteam.sandbox.spec import SandboxResult
 from codeteam.toolchains.base import Toolchain, ToolchainMissing
 from codeteam.tools.base import Doc, ToolContext, ToolError
 from codeteam.tools.paths import Confined, confine, display
 
+#: The wall clock a project tool's run gets when the call names none (capped by
+#: ``--max-timeout``); a program's run gets ``--timeout``.
 DEFAULT_TIMEOUT_S = 120.0
 
 
@@ -26,7 +29,7 @@ class Project:
     target: Confined
     home: Path  # the project directory the toolchain works in (its markers' directory)
     display: str
-    run: Any  # the services' SandboxRunner (a toolchains.base.Run)
+    executor: Executor
     snapshot: str | None = None  # set by :func:`sandbox_view` when it made a copy
 
 
@@ -46,11 +49,10 @@ def snapshot_lines(note: str | None) -> list[str]:
     return [f"note: {note}"] if note else []
 
 
-def run_timeout(ctx: ToolContext, timeout_s: float | None) -> float:
-    limit = ctx.settings.max_timeout_s
-    if timeout_s is not None and not 0 < timeout_s <= limit:
-        raise ToolError(f"timeout_s must be more than 0 and at most {limit:g} seconds")
-    return timeout_s or min(DEFAULT_TIMEOUT_S, limit)
+def output_lines(output: str) -> list[str]:
+    """The section a result's text form gets for the runner's output (shown when the run
+    did not do what was asked)."""
+    return [f"--- output\n{output.rstrip()}"] if output else []
 
 
 def resolve_project(ctx: ToolContext, path: str, language: str | None) -> Project:
@@ -74,7 +76,7 @@ def resolve_project(ctx: ToolContext, path: str, language: str | None) -> Projec
             f"neither can the sandbox: run chmod -R o+rX {folder}"
         ) from None
     return Project(
-        language, toolchain, target, home, display(target, settings.roots), services.runner()
+        language, toolchain, target, home, display(target, settings.roots), services.executor
     )
 
 
@@ -91,7 +93,7 @@ async def sandbox_view(ctx: ToolContext, project: Project) -> AsyncIterator[tupl
     from codeteam.tools import snapshot
 
     root, target, proj = project.target.root, project.target.path, project.home
-    uid, gids = ctx.services.sandbox.code_identity()
+    uid, gids = ctx.services.executor.code_identity()
     reader = snapshot.Reader(uid, gids)
     blocked = snapshot.blocking(proj, target, reader)
     if blocked is None:
@@ -138,12 +140,10 @@ def _discard(copying: Any) -> None:
 def translated() -> Iterator[None]:
     """A missing toolchain becomes ``unavailable``; a toolchain's ValueError (bad
     selection, not a project) ``rejected``; both one line."""
-    from codeteam.tools.services import missing
-
     try:
         yield
     except ToolchainMissing as exc:
-        raise missing(exc) from None
+        raise ToolError(str(exc), "unavailable") from None
     except ValueError as exc:
         raise ToolError(str(exc)) from None
 

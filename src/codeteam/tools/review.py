@@ -3,13 +3,22 @@ and report their findings, or say explicitly that there were none."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from codeteam.toolchains.base import Finding
-from codeteam.tools.base import Doc, ToolContext, ToolError
-from codeteam.tools.project import SnapshotNote, snapshot_lines
+from codeteam.tools.base import Doc, ToolContext
+from codeteam.tools.checks import check_code, one_source, snippet_language
+from codeteam.tools.project import (
+    SnapshotNote,
+    resolve_project,
+    sandbox_view,
+    snapshot_lines,
+    translated,
+)
 
 
 @dataclass
@@ -34,9 +43,6 @@ class ReviewResult:
             where = f"{f.file}:{f.line}:{f.column}" if f.file else "(no file)"
             lines.append(f"  {where}: {f.severity} [{f.tool} {f.rule}] {f.message}")
         return "\n".join(lines)
-
-
-_TOOLS = {"python": ["ruff", "bandit", "mypy"], "go": ["gofmt", "go vet", "staticcheck", "gosec"]}
 
 
 def _summary(language: str, findings: list[Finding], ran: list[str], skipped: list[str]) -> str:
@@ -64,60 +70,86 @@ async def code_review(
         bool, Doc("Python: also type-check with mypy --strict (slower; default false)")
     ] = False,
 ) -> ReviewResult:
-    import tempfile
-
-    from codeteam.tools.progress import ticking
-    from codeteam.tools.project import resolve_project, sandbox_view, translated
-
-    settings = ctx.settings
-    if (code is None) == (path is None):
-        raise ToolError("give exactly one of code or path")
-    services = ctx.services
-    run = services.runner()
-    snapshot = None
+    one_source(code, path)
     with translated():
         if code is not None:
-            if language is None:
-                raise ToolError("language is required with code: python or go")
-            if not code.strip():
-                raise ToolError("code is empty; pass the source text to review")
-            if len(code.encode("utf-8")) > settings.max_code_bytes:
-                raise ToolError(f"code is over the {settings.max_code_bytes}-byte limit")
-            toolchain = services.toolchain(language)
-            with tempfile.TemporaryDirectory(prefix="codeteam-review-") as tmp:
-                folder = Path(tmp)
-                folder.chmod(0o755)  # the sandbox's unprivileged uid must read it
-                files = toolchain.snippet(code)
-                for name, data in files.items():
-                    (folder / name).write_bytes(data)
-                    (folder / name).chmod(0o644)
-                main = folder / next(iter(files))
-                async with ticking(ctx, f"reviewing {language} code"):
-                    findings, skipped = await toolchain.review(
-                        run, folder, main, settings.max_timeout_s, strict=strict_types
-                    )
+            reviewed = await _review_snippet(ctx, code, language, strict_types)
         else:
             assert path is not None
-            project = resolve_project(ctx, path, language)
-            language = project.language
-            async with (
-                ticking(ctx, f"reviewing {path}"),
-                sandbox_view(ctx, project) as (root, target),
-            ):
-                findings, skipped = await project.toolchain.review(
-                    project.run, root, target, settings.max_timeout_s, strict=strict_types
-                )
-            snapshot = project.snapshot
-    optional = set() if strict_types else {"mypy"}
-    ran = [t for t in _TOOLS.get(language, []) if t not in skipped and t not in optional]
-    failed = any(f.rule == "tool-failure" for f in findings)
-    return ReviewResult(
-        status="error" if failed else "ok",
-        language=language,
-        clean=not findings,
-        findings=findings,
-        tools_run=ran,
-        skipped_tools=skipped,
-        summary=_summary(language, findings, ran, skipped),
-        snapshot=snapshot,
-    )
+            reviewed = await _review_project(ctx, path, language, strict_types)
+    return reviewed.result()
+
+
+@dataclass
+class _Reviewed:
+    """What the linters said about a snippet or a project."""
+
+    language: str
+    linters: list[str]  # those the toolchain runs when installed
+    findings: list[Finding]
+    skipped: list[str]
+    snapshot: str | None = None
+
+    def result(self) -> ReviewResult:
+        language, findings, skipped = self.language, self.findings, self.skipped
+        ran = [t for t in self.linters if t not in skipped]
+        failed = any(f.rule == "tool-failure" for f in findings)
+        return ReviewResult(
+            status="error" if failed else "ok",
+            language=language,
+            clean=not findings,
+            findings=findings,
+            tools_run=ran,
+            skipped_tools=skipped,
+            summary=_summary(language, findings, ran, skipped),
+            snapshot=self.snapshot,
+        )
+
+
+async def _review_snippet(
+    ctx: ToolContext, code: str, language: str | None, strict: bool
+) -> _Reviewed:
+    from codeteam.tools.progress import ticking
+
+    language = snippet_language(language)
+    check_code(ctx.settings, code)
+    services = ctx.services
+    toolchain = services.toolchain(language)
+    with snippet_folder(toolchain.snippet(code)) as (folder, main):
+        async with ticking(ctx, f"reviewing {language} code"):
+            findings, skipped = await toolchain.review(
+                services.executor, folder, main, ctx.settings.max_timeout_s, strict=strict
+            )
+    return _Reviewed(language, toolchain.linters(strict), findings, skipped)
+
+
+async def _review_project(
+    ctx: ToolContext, path: str, language: str | None, strict: bool
+) -> _Reviewed:
+    from codeteam.tools.progress import ticking
+
+    project = resolve_project(ctx, path, language)
+    async with (
+        ticking(ctx, f"reviewing {path}"),
+        sandbox_view(ctx, project) as (root, target),
+    ):
+        findings, skipped = await project.toolchain.review(
+            project.executor, root, target, ctx.settings.max_timeout_s, strict=strict
+        )
+    linters = project.toolchain.linters(strict)
+    return _Reviewed(project.language, linters, findings, skipped, project.snapshot)
+
+
+@contextmanager
+def snippet_folder(files: dict[str, bytes]) -> Iterator[tuple[Path, Path]]:
+    """A temporary folder the sandbox's unprivileged uid can read, holding a snippet's
+    files: (the folder, its main file)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="codeteam-review-") as tmp:
+        folder = Path(tmp)
+        folder.chmod(0o755)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+            (folder / name).chmod(0o644)
+        yield folder, folder / next(iter(files))

@@ -1,6 +1,7 @@
 """The agent team as MCP tools: ``team_run`` (lead + specialists) and one tool per
 specialist, so a client such as Claude Code can delegate. Offered only when a provider is
-configured (:mod:`codeteam.team.enabled`); progress notifications follow the run's events.
+configured (the composition root, :mod:`codeteam.assembly`, decides); progress notifications
+follow the run's events.
 
 The team's own MCP session (a ``codeteam serve`` child) never offers these tools again:
 the child does not inherit ``CODETEAM_TEAM_PROVIDER`` and specialists only see their
@@ -9,16 +10,32 @@ toolsets, so there is no recursion.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from codeteam.tools.base import Annotations, Doc, ToolContext, ToolError, ToolSpec
+from codeteam.team.events import (
+    ConflictKept,
+    Event,
+    LimitFired,
+    ModelCalled,
+    Plan,
+    Sink,
+    TaskFinished,
+    TaskStarted,
+    ToolCalled,
+)
+from codeteam.tools.base import Annotations, Doc, ToolContext, ToolError, ToolFn, ToolSpec
 from codeteam.tools.paths import confine
 
 if TYPE_CHECKING:
-    from codeteam.team.config import RunResult, Sink
+    from codeteam.llm import Provider
+    from codeteam.store import Store
+    from codeteam.team.config import RunResult
+
+#: What a team tool starts once the provider, store and progress sink exist.
+Go = Callable[[Path, "Provider", "Store", Sink], Awaitable["RunResult"]]
 
 
 @dataclass
@@ -66,25 +83,24 @@ def _result(res: RunResult) -> TeamResult:
     )
 
 
-_SHOWN = ("plan", "task_started", "task_finished", "tool_call", "model_call", "limit", "conflict")
-
-
-def _message(event: dict[str, Any]) -> str | None:
-    kind = event["event"]
-    if kind not in _SHOWN:
-        return None
-    who = event.get("task") or "lead"
-    if kind == "plan":
-        return "plan: " + ", ".join(f"{t['id']} ({t['agent']})" for t in event["tasks"])
-    if kind == "task_finished":
-        return f"{who}: {event['status']}"
-    if kind == "tool_call":
-        return f"{who}: {event['name']} {event['status']}"
-    if kind == "model_call":
-        return f"{who}: model answered ({event['stop_reason']})"
-    if kind in ("limit", "conflict"):
-        return f"{who}: {kind} {event.get('detail') or event.get('path')}"
-    return f"{who}: started"
+def _message(event: Event) -> str | None:
+    """The progress notification a step of the run sends, if any."""
+    match event:
+        case Plan():
+            return "plan: " + ", ".join(f"{t.id} ({t.agent})" for t in event.tasks)
+        case TaskStarted():
+            return f"{event.task}: started"
+        case TaskFinished():
+            return f"{event.task}: {event.status}"
+        case ToolCalled():
+            return f"{event.task}: {event.name} {event.status}"
+        case ModelCalled():
+            return f"{event.task or 'lead'}: model answered ({event.stop_reason})"
+        case LimitFired():
+            return f"{event.task or 'lead'}: limit {event.detail}"
+        case ConflictKept():
+            return f"{event.task}: conflict {event.path}"
+    return None
 
 
 def _said(text: str, name: str) -> None:
@@ -93,28 +109,27 @@ def _said(text: str, name: str) -> None:
         raise ToolError(f"{name} is empty: say what to build or change, in plain words")
 
 
-async def _with_team(ctx: ToolContext, workspace: str | None, go: Any) -> TeamResult:
+async def _with_team(ctx: ToolContext, workspace: str | None, go: Go) -> TeamResult:
     """Provider, store and progress plumbing shared by every team tool."""
     import asyncio
 
     from codeteam.config import ConfigError
     from codeteam.llm import ProviderConfig, make_provider
     from codeteam.store import Store, default_db_path
-    from codeteam.team.enabled import team_provider
 
-    roots = ctx.settings.roots
+    settings = ctx.settings
+    roots = settings.roots
     ws = confine(roots, workspace, must_exist=False).path if workspace else roots[0].resolve()
     try:
-        provider = make_provider(ProviderConfig(provider=team_provider() or "anthropic"))
+        provider = make_provider(ProviderConfig(provider=settings.team_provider or "anthropic"))
     except ConfigError as exc:
         raise ToolError(str(exc), "unavailable") from None
-    db = os.environ.get("CODETEAM_TEAM_DB")
-    store = Store(Path(db) if db else default_db_path())
+    store = Store(settings.team_db or default_db_path())
     loop = asyncio.get_running_loop()
     sent: set[asyncio.Task[None]] = set()
     step = 0
 
-    def sink(event: dict[str, Any]) -> None:
+    def sink(event: Event) -> None:
         nonlocal step
         message = _message(event)
         if message is None:
@@ -146,13 +161,13 @@ async def team_run(
 
     _said(request, "request")
 
-    async def go(ws: Path, provider: Any, store: Any, sink: Sink) -> RunResult:
+    async def go(ws: Path, provider: Provider, store: Store, sink: Sink) -> RunResult:
         return await run_team(TeamConfig(request=request, workspace=ws), provider, store, sink)
 
     return await _with_team(ctx, workspace, go)
 
 
-def _agent_tool(agent: str) -> Any:
+def _agent_tool(agent: str) -> ToolFn:
     async def tool(
         ctx: ToolContext,
         task: Annotated[str, Doc("the task, complete: files, behaviour, language")],
@@ -164,7 +179,7 @@ def _agent_tool(agent: str) -> Any:
 
         _said(task, "task")
 
-        async def go(ws: Path, provider: Any, store: Any, sink: Sink) -> RunResult:
+        async def go(ws: Path, provider: Provider, store: Store, sink: Sink) -> RunResult:
             return await run_agent(agent, task, ws, provider, store, sink)
 
         return await _with_team(ctx, workspace, go)

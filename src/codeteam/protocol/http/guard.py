@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from codeteam.config import Settings
+from codeteam.protocol import jsonrpc
+from codeteam.protocol.http.refusal import Refused
 
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 _WILDCARD = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - names, not a bind
-
-
-@dataclass(frozen=True)
-class Refusal:
-    status: int
-    message: str
-    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 def _hostname(host_header: str) -> str:
@@ -42,20 +36,23 @@ class Guard:
         #: Host header values already accepted (a client sends the same one every time)
         self._good_hosts: set[str] = set()
 
-    def check(self, headers: dict[str, str]) -> Refusal | None:
+    def check(self, headers: dict[str, str]) -> None:
+        """Raise :class:`Refused` unless the request may reach the endpoints."""
         host = headers.get("host")
         if host is not None and not self._any_host and host not in self._good_hosts:
             if _hostname(host) not in self._hosts:
-                return Refusal(
+                raise Refused(
                     403,
+                    jsonrpc.INVALID_REQUEST,
                     f"Host {host[:100]!r} is not this server's address (DNS rebinding protection)",
                 )
             if len(self._good_hosts) < 64:
                 self._good_hosts.add(host)
         origin = headers.get("origin")
         if origin is not None and not self._origin_allowed(origin):
-            return Refusal(
+            raise Refused(
                 403,
+                jsonrpc.INVALID_REQUEST,
                 f"Origin {origin[:100]!r} is not allowed; start the server with "
                 "--allowed-origin to permit it",
             )
@@ -66,12 +63,12 @@ class Guard:
                 challenge = b'Bearer realm="codeteam"'
                 if scheme:
                     challenge += b', error="invalid_token"'
-                return Refusal(
+                raise Refused(
                     401,
+                    jsonrpc.INVALID_REQUEST,
                     "missing or wrong bearer token: send 'Authorization: Bearer <token>'",
-                    ((b"www-authenticate", challenge),),
+                    headers=[(b"www-authenticate", challenge)],
                 )
-        return None
 
     def _origin_allowed(self, origin: str) -> bool:
         origin = origin.strip().rstrip("/")

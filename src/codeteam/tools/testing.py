@@ -3,22 +3,21 @@ every test's outcome as parsed from the runner's machine-readable output."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
+from codeteam.sandbox.spec import SandboxResult
 from codeteam.toolchains.base import TestCase
-from codeteam.tools.base import Doc, ToolContext, ToolError
-from codeteam.tools.project import SnapshotNote, snapshot_lines
+from codeteam.tools.base import Doc, ToolContext
+from codeteam.tools.checks import check_select, check_timeout
+from codeteam.tools.outcome import stopped_by
+from codeteam.tools.project import SnapshotNote, output_lines, snapshot_lines
 
 Status = Literal["ok", "failed", "error", "no_tests", "timeout", "killed"]
-_SELECT = re.compile(r"[A-Za-z0-9_./:\[\]\-]+")
 
 
 @dataclass
-class TestRunResult:
-    __test__ = False  # not a pytest class
-
+class RunTestsResult:
     status: Annotated[
         Status,
         Doc(
@@ -50,43 +49,24 @@ class TestRunResult:
             lines.append(f"  {case.outcome.upper():7} {case.name} ({case.duration_ms:.0f} ms)")
             if case.message and case.outcome in ("failed", "error"):
                 lines.extend(f"      {line}" for line in case.message.splitlines()[-12:])
-        if self.status not in ("ok", "failed") and self.output:
-            lines.append(f"--- output\n{self.output.rstrip()}")
+        if self.status not in ("ok", "failed"):
+            lines += output_lines(self.output)
         return "\n".join(lines)
 
 
-def check_select(select: list[str] | None) -> list[str]:
-    for entry in select or []:
-        if (
-            not entry
-            or not entry.isascii()
-            or entry.startswith("-")
-            or not _SELECT.fullmatch(entry)
-        ):
-            raise ToolError(
-                f"select entry {entry!r} is not a test id: use ASCII names like test_add, "
-                "tests/test_a.py::test_add or TestAdd, never starting with '-'"
-            )
-    return list(select or [])
-
-
-def _status(
-    cases: list[TestCase], exit_code: int | None, timed_out: bool, limit: str | None
-) -> Status:
-    if timed_out or limit == "wall_clock":
-        return "timeout"
-    if limit is not None:
-        return "killed"
+def _status(cases: list[TestCase], result: SandboxResult, collected_nothing: bool) -> Status:
+    stopped = stopped_by(result)
+    if stopped is not None:
+        return stopped
     if any(c.outcome == "failed" for c in cases):
         return "failed"
     if any(c.outcome == "error" for c in cases):
         return "error"
     if not cases:
-        # pytest exits 5 for "no tests collected"; a Go package list without tests exits 0.
-        return "no_tests" if exit_code in (0, 5) else "error"
+        return "no_tests" if result.exit_code == 0 or collected_nothing else "error"
     if all(c.outcome == "skipped" for c in cases):
         return "no_tests"
-    return "ok" if exit_code == 0 else "error"
+    return "ok" if result.exit_code == 0 else "error"
 
 
 async def run_tests(
@@ -114,18 +94,18 @@ async def run_tests(
             "races are reported as failures)"
         ),
     ] = False,
-) -> TestRunResult:
+) -> RunTestsResult:
     from codeteam.tools.progress import ticking
     from codeteam.tools.project import (
+        DEFAULT_TIMEOUT_S,
         output,
         resolve_project,
-        run_timeout,
         sandbox_view,
         translated,
     )
 
     chosen = check_select(select)
-    timeout = run_timeout(ctx, timeout_s)
+    timeout = check_timeout(ctx.settings, timeout_s, DEFAULT_TIMEOUT_S)
     project = resolve_project(ctx, path, language)
     with translated():
         async with (
@@ -133,13 +113,13 @@ async def run_tests(
             sandbox_view(ctx, project) as (root, target),
         ):
             cases, result = await project.toolchain.test(
-                project.run, root, target, chosen, timeout, race=race
+                project.executor, root, target, chosen, timeout, race=race
             )
     count = {
         o: sum(c.outcome == o for c in cases) for o in ("passed", "failed", "error", "skipped")
     }
-    return TestRunResult(
-        status=_status(cases, result.exit_code, result.timed_out, result.limit),
+    return RunTestsResult(
+        status=_status(cases, result, project.toolchain.collected_nothing(result.exit_code)),
         language=project.language,
         path=project.display,
         passed=count["passed"],
