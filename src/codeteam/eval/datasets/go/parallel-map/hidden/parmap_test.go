@@ -95,6 +95,10 @@ func TestEveryCallFails(t *testing.T) {
 	var started, finished int32
 	out, err := Map(in, 8, func(int) (int, error) {
 		atomic.AddInt32(&started, 1)
+		// wait (briefly) for a second call to start, so that calls fail at once
+		for end := time.Now().Add(50 * time.Millisecond); atomic.LoadInt32(&started) < 2 && time.Now().Before(end); {
+			time.Sleep(50 * time.Microsecond)
+		}
 		time.Sleep(100 * time.Microsecond)
 		atomic.AddInt32(&finished, 1)
 		return 0, fmt.Errorf("failed: %w", errBad)

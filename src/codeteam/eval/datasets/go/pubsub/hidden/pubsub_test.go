@@ -132,23 +132,22 @@ func TestConcurrentUse(t *testing.T) {
 func TestPublishWhileClosing(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		b := New[int]()
-		ch, unsub := b.Subscribe(16)
-		go func() {
-			for range ch {
-			}
-		}()
+		ch, unsub := b.Subscribe(1 << 16)
 		var wg sync.WaitGroup
 		for p := 0; p < 2; p++ {
 			wg.Add(1)
-			go func() {
+			go func() { // publishes until it sees the broker closed
 				defer wg.Done()
-				for end := time.Now().Add(6 * time.Millisecond); time.Now().Before(end); {
-					b.Publish(1)
+				for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
+					if b.Publish(1) == 0 {
+						return
+					}
 					runtime.Gosched()
 				}
+				t.Error("Publish kept delivering after Close")
 			}()
 		}
-		time.Sleep(2 * time.Millisecond)
+		<-ch // a publisher is running: close under it
 		b.Close()
 		wg.Wait()
 		unsub()
