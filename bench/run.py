@@ -4,7 +4,8 @@
 
 Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
 peak memory under load), execute, go, humaneval, team, team_memory (peak PSS of a
-codeteam run's process tree), container (image size, builds, latency
+codeteam run's process tree), eval (the whole humaneval eval, single and team mode, with a
+zero-latency fake model), container (image size, builds, latency
 inside vs outside), ui (codeteam ui's pages on 1,000 runs and on a 500-tool-call run).
 Prints a table of figures and ratios, and the targets they are held to.
 Results worth keeping go to bench/RESULTS.md with the command, the machine and the date.
@@ -543,7 +544,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container,ui"
+    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,eval,container,ui"
     sections = set((args.only or everything).split(","))
     runs = 5 if args.quick else 20
     print(
@@ -573,6 +574,10 @@ def main() -> int:
             from team_bench import bench_team_memory  # type: ignore[import-not-found]
 
             bench_team_memory(row)
+        if "eval" in sections:
+            from eval_bench import bench_eval  # type: ignore[import-not-found]
+
+            bench_eval(row)
         if "container" in sections:
             from container_bench import bench_container  # type: ignore[import-not-found]
 

@@ -57,15 +57,21 @@ def test_canonical_solver_scores_all_164_and_no_request_holds_a_hidden_test(
 
 
 def test_unchanged_prompt_scores_zero_and_wrong_answers_are_caught(tmp_path: Path) -> None:
-    for kind in ("unchanged", "wrong"):
-        with FakeAnthropic(solver(kind)) as fake:
-            done = _eval(tmp_path, fake.url, "--limit", "3", "--mode", "single")
-            assert_no_hidden_tests([r.body for r in fake.calls])
-        assert done.returncode == 0, done.stderr
-        last = events(done.stdout)[-1]
-        assert (last["passed"], last["scored"]) == (0, 3), kind
-        rows = _scored(tmp_path, last["eval_id"])
-        assert all(str(r["reason"]).startswith("hidden tests failed") for r in rows.values())
+    unchanged, wrong = solver("unchanged"), solver("wrong")
+
+    def mixed(req: ModelRequest) -> Response:  # problems 0, 1 left as given; 2, 3 off by one
+        n = int(problem_of(req.first_text).split("/")[1])
+        return unchanged(req) if n < 2 else wrong(req)
+
+    with FakeAnthropic(mixed) as fake:
+        done = _eval(tmp_path, fake.url, "--limit", "4", "--mode", "single")
+        assert_no_hidden_tests([r.body for r in fake.calls])
+    assert done.returncode == 0, done.stderr
+    last = events(done.stdout)[-1]
+    assert (last["passed"], last["scored"]) == (0, 4)
+    rows = _scored(tmp_path, last["eval_id"])
+    assert all(str(r["reason"]).startswith("hidden tests failed") for r in rows.values())
+    assert [rows[f"HumanEval/{n}"]["tool_calls"] for n in range(4)] == [0, 0, 1, 1]
 
 
 def test_team_and_single_records_compare_side_by_side(tmp_path: Path) -> None:

@@ -83,3 +83,24 @@ def test_reading_never_writes_the_records(recorded: Recorded) -> None:
             ro.finish_run(recorded.run_id, "failed")
     finally:
         ro.close()
+
+
+def test_runs_show_prints_the_page_while_a_ui_serves_the_records(recorded: Recorded) -> None:
+    def show() -> str:
+        done = subprocess.run(
+            codeteam("runs", "--db", str(recorded.db), "show", recorded.run_id[:15]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    ui = start_ui(recorded.db)
+    try:
+        line = f"in the browser: {ui.url}/runs/{recorded.run_id}"
+        assert line in show()
+        assert httpx.get(line.split(": ", 1)[1]).status_code == 200
+    finally:
+        stop_ui(ui)
+    assert "in the browser" not in show()

@@ -54,7 +54,9 @@ def test_a_new_run_and_its_task_statuses_appear_live(ui: Ui, recorded: Recorded,
                 started = recorded_at(
                     recorded.db, "SELECT started_at FROM runs WHERE id = ?", run_id
                 )
-                assert started is not None and seen - started < WITHIN_S + 1.5  # + process start
+                assert started is not None
+                print(f"run start recorded -> row on the page: {seen - started:.2f} s")
+                assert seen - started < WITHIN_S
                 tab.shot("live-runs")
                 row.locator("a").click()
                 page.wait_for_url(f"**/runs/{run_id}")
@@ -72,6 +74,7 @@ def test_a_new_run_and_its_task_statuses_appear_live(ui: Ui, recorded: Recorded,
                     run_id,
                 )
                 assert finished is not None
+                print(f"task end recorded -> shown on the page: {shown - finished:.2f} s")
                 assert shown - finished < WITHIN_S, f"{shown - finished:.2f} s"
                 page.locator("#run-status", has_text="completed").wait_for(timeout=30_000)
                 assert page.evaluate("window.__same_page") is True

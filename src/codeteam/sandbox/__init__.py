@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 _FIX = "or pass --unsafe-no-sandbox on a development machine only"
-_warned_unsafe = False
 
 
 @dataclass
@@ -91,6 +90,8 @@ class Sandbox:
         self._lease: UidLease | None = None
         self._pool: Pool | None = None
         self._cgroups: MemoryCgroups | str | None = None  # str: why there are none
+        self._subreaper = False  # this process reaps the trees' orphans (set once)
+        self._warned_unsafe = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sandbox:
@@ -190,7 +191,7 @@ class Sandbox:
 
         check_spec(spec)
         if self._settings.unsafe_no_sandbox:
-            _warn_unsafe()
+            self._warn_unsafe()
         else:
             await self._ensure_probed()
         if self._sem is None:
@@ -250,7 +251,8 @@ class Sandbox:
         from codeteam.sandbox.cgroup import CgroupError, MemoryCgroups
         from codeteam.sandbox.runner import Supervisor
 
-        procs.become_subreaper()
+        if not self._subreaper:
+            self._subreaper = procs.become_subreaper()
         uid, gid, switch = self._identity(spec.role, slot)
         prepared: bwrap.Prepared | unsafe.UnsafePrepared
         release = None
@@ -364,6 +366,16 @@ class Sandbox:
         if self._cgroups is not None and not isinstance(self._cgroups, str):
             self._cgroups.close()  # every slot is swept (empty) by now
 
+    def _warn_unsafe(self) -> None:
+        if not self._warned_unsafe:
+            self._warned_unsafe = True
+            print(
+                "WARNING: codeteam --unsafe-no-sandbox: untrusted code runs UNCONFINED on this "
+                "machine (no namespaces, no filesystem isolation). Development only.",
+                file=sys.stderr,
+                flush=True,
+            )
+
     async def _return_uids(self, wait_s: float = 5.0) -> None:
         """Give the leased uids back once every slot is free (swept): a uid handed back
         while its sweep is pending could kill the next owner's processes."""
@@ -419,15 +431,3 @@ def _result(outcome: Outcome | None, ended: Ended, spec: SandboxSpec) -> Sandbox
         duration_ms=outcome.duration_ms,
         files=ended.files,
     )
-
-
-def _warn_unsafe() -> None:
-    global _warned_unsafe
-    if not _warned_unsafe:
-        _warned_unsafe = True
-        print(
-            "WARNING: codeteam --unsafe-no-sandbox: untrusted code runs UNCONFINED on this "
-            "machine (no namespaces, no filesystem isolation). Development only.",
-            file=sys.stderr,
-            flush=True,
-        )

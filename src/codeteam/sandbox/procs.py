@@ -20,16 +20,12 @@ import time
 from dataclasses import dataclass
 
 PR_SET_CHILD_SUBREAPER = 36
-_subreaper_set = False
 
 
 def become_subreaper() -> bool:
     """Make orphaned descendants ours to reap (idempotent); False if the kernel refused."""
-    global _subreaper_set
-    if not _subreaper_set:
-        libc = ctypes.CDLL(None, use_errno=True)
-        _subreaper_set = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    return _subreaper_set
+    libc = ctypes.CDLL(None, use_errno=True)
+    return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 
 def _stat_fields(pid: int) -> tuple[str, str, int] | None:
@@ -69,10 +65,6 @@ def tasks_of_uid(uid: int) -> int:
         except OSError:
             continue
     return count
-
-
-def children_of(ppid: int) -> list[int]:
-    return [pid for pid in _pids() if (f := _stat_fields(pid)) is not None and f[2] == ppid]
 
 
 def is_child(pid: int) -> bool:

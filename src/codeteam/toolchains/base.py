@@ -40,7 +40,9 @@ class ToolchainInfo:
 
 
 @dataclass(frozen=True)
-class TestCase:
+class CaseResult:
+    """One test's outcome (named so that pytest never takes it for a test class)."""
+
     name: str
     outcome: str  # passed | failed | error | skipped
     duration_ms: float
@@ -116,7 +118,7 @@ class Toolchain(Protocol):
         select: list[str],
         timeout_s: float,
         race: bool = False,
-    ) -> tuple[list[TestCase], SandboxResult]:
+    ) -> tuple[list[CaseResult], SandboxResult]:
         """``race``: the language's data-race detector (ValueError where there is none)."""
         ...
 

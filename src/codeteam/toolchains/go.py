@@ -25,9 +25,9 @@ from codeteam.toolchains import common
 from codeteam.toolchains.base import (
     Benchmark,
     Built,
+    CaseResult,
     Finding,
     ProfileEntry,
-    TestCase,
     ToolchainInfo,
     ToolchainMissing,
     ToolInfo,
@@ -383,7 +383,7 @@ class GoToolchain:
         select: list[str],
         timeout_s: float,
         race: bool = False,
-    ) -> tuple[list[TestCase], SandboxResult]:
+    ) -> tuple[list[CaseResult], SandboxResult]:
         go = self._need_go()
         chosen = self._selection(select)
         module = self._module(project, target)
@@ -405,7 +405,7 @@ class GoToolchain:
         if built.exit_code != 0:
             return [], built
         test2json = await self.cmd_tool(executor, go, "test2json")
-        cases: list[TestCase] = []
+        cases: list[CaseResult] = []
         stdout, stderr, duration = [], [], built.duration_ms
         last = built
         for i, package in enumerate(packages):
@@ -656,11 +656,11 @@ def test2json_text(stdout: bytes) -> bytes:
     return "".join(parts).encode()
 
 
-def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
-    """``test2json`` events to one :class:`TestCase` per test (subtests included), the
+def parse_test2json(stdout: bytes, prefix: str = "") -> list[CaseResult]:
+    """``test2json`` events to one :class:`CaseResult` per test (subtests included), the
     failing test's own output lines (minus the runner's framing) as its message."""
     outputs: dict[str, list[str]] = {}
-    done: dict[str, TestCase] = {}
+    done: dict[str, CaseResult] = {}
     order: list[str] = []
     package_output: list[str] = []
     package_failed = False
@@ -687,7 +687,7 @@ def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
         elif action in ("pass", "fail", "skip"):
             outcome = {"pass": "passed", "fail": "failed", "skip": "skipped"}[action]
             message = common.clip("".join(outputs[test]).strip()) if action != "pass" else None
-            done[test] = TestCase(
+            done[test] = CaseResult(
                 prefix + test,
                 outcome,
                 round(float(event.get("Elapsed", 0) or 0) * 1000, 3),
@@ -697,7 +697,7 @@ def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
     for test in order:  # a test still running when the binary died (panic, os.Exit, timeout)
         cases.append(
             done.get(test)
-            or TestCase(
+            or CaseResult(
                 prefix + test,
                 "error",
                 0.0,
@@ -706,7 +706,7 @@ def parse_test2json(stdout: bytes, prefix: str = "") -> list[TestCase]:
         )
     if package_failed and not any(c.outcome in ("failed", "error") for c in cases):
         cases.append(
-            TestCase(
+            CaseResult(
                 prefix + "(package)",
                 "error",
                 0.0,

@@ -20,9 +20,9 @@ from codeteam.toolchains import common
 from codeteam.toolchains.base import (
     Benchmark,
     Built,
+    CaseResult,
     Finding,
     ProfileEntry,
-    TestCase,
     ToolchainInfo,
     ToolchainMissing,
     ToolInfo,
@@ -157,7 +157,7 @@ class PythonToolchain:
         select: list[str],
         timeout_s: float,
         race: bool = False,
-    ) -> tuple[list[TestCase], SandboxResult]:
+    ) -> tuple[list[CaseResult], SandboxResult]:
         if race:
             raise ValueError("race detection is for Go tests only; drop race for Python")
         python = self._need_pytest()
@@ -472,7 +472,7 @@ def _node_id(classname: str, name: str, project: Path) -> str:
     return "::".join([*parts, name]) if parts else name
 
 
-def parse_junit(report: bytes, project: Path) -> list[TestCase]:
+def parse_junit(report: bytes, project: Path) -> list[CaseResult]:
     try:
         root = ET.fromstring(report)  # noqa: S314 - written by pytest in our sandbox
     except ET.ParseError:
@@ -489,7 +489,7 @@ def parse_junit(report: bytes, project: Path) -> list[TestCase]:
                     message = body
                 break
         cases.append(
-            TestCase(
+            CaseResult(
                 name=_node_id(case.get("classname", ""), case.get("name", ""), project),
                 outcome=outcome,
                 duration_ms=round(float(case.get("time", "0") or 0) * 1000, 3),

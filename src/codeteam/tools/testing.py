@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from codeteam.sandbox.spec import SandboxResult
-from codeteam.toolchains.base import TestCase
+from codeteam.toolchains.base import CaseResult
 from codeteam.tools.base import Doc, ToolContext
 from codeteam.tools.checks import check_select, check_timeout
 from codeteam.tools.outcome import stopped_by
@@ -32,7 +32,7 @@ class RunTestsResult:
     failed: int
     errors: int
     skipped: int
-    tests: list[TestCase] = field(default_factory=list)
+    tests: list[CaseResult] = field(default_factory=list)
     output: Annotated[str, Doc("the runner's own output, capped (head and tail kept)")] = ""
     truncated: bool = False
     duration_ms: float = 0.0
@@ -54,7 +54,7 @@ class RunTestsResult:
         return "\n".join(lines)
 
 
-def _status(cases: list[TestCase], result: SandboxResult, collected_nothing: bool) -> Status:
+def _status(cases: list[CaseResult], result: SandboxResult, collected_nothing: bool) -> Status:
     stopped = stopped_by(result)
     if stopped is not None:
         return stopped
