@@ -360,7 +360,9 @@ class GoToolchain:
             built = await executor.run(
                 self._build_spec(
                     executor,
-                    [go, "test", "-c", "-race", "-vet=off", "-o", "/work/seed.test", "."],
+                    # -p 1: one compiler at a time keeps the build uid's threads (which
+                    # RLIMIT_NPROC counts across every build) few; it runs once per machine
+                    [go, "test", "-c", "-p", "1", "-race", "-vet=off", "-o", "/work/seed", "."],
                     files={"go.mod": b"module seed\n\ngo 1.21\n", "seed_test.go": _seed_source()},
                     path=self._build_path(go),
                     private_cache=seed,
