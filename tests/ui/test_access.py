@@ -104,3 +104,26 @@ def test_runs_show_prints_the_page_while_a_ui_serves_the_records(recorded: Recor
     finally:
         stop_ui(ui)
     assert "in the browser" not in show()
+
+
+def test_a_run_whose_process_died_shows_interrupted_and_stays_recorded_as_it_was(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "runs.db"
+    store = Store(db)
+    run_id = store.create_run("orphaned", "/ws", "anthropic", "claude-sonnet-4-5")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    store.db.execute("UPDATE runs SET owner_pid = ? WHERE id = ?", (dead.pid, run_id))
+    store.close()
+    ui = start_ui(db)
+    try:
+        listing = httpx.get(ui.url + "/")
+        assert 'class="badge st-interrupted">interrupted<' in listing.text
+        page = httpx.get(f"{ui.url}/runs/{run_id}")
+        assert f"resume it: codeteam run --resume {run_id}" in page.text
+    finally:
+        stop_ui(ui)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT status FROM runs").fetchone()[0] == "running"
+    con.close()
