@@ -546,7 +546,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
     everything = (
-        "startup,concurrency,execute,go,humaneval,team,team_memory,eval,cost,container,ui"
+        "startup,concurrency,execute,go,humaneval,team,team_memory,eval,cost,container,ui,ray"
     )
     sections = set((args.only or everything).split(","))
     runs = 5 if args.quick else 20
@@ -603,6 +603,10 @@ def main() -> int:
             from ui_bench import bench_ui  # type: ignore[import-not-found]
 
             bench_ui(row, runs)
+        if "ray" in sections:
+            from ray_bench import bench_ray  # type: ignore[import-not-found]
+
+            bench_ray(row, work, runs)
     print()
     print("| figure | codeteam | baseline | ratio | target |")
     print("| --- | --- | --- | --- | --- |")

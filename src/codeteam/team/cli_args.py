@@ -56,6 +56,13 @@ def add_team_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     run.add_argument("--db", help="run records database (default: user data directory)")
     run.add_argument("--json", action="store_true", help="print a JSONL event stream")
     run.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        help="where the team's tool executions run: this machine (local, default) or a Ray "
+        "cluster (ray; the servers the team starts get CODETEAM_EXECUTOR)",
+    )
+    run.add_argument("--ray-address", help="--executor ray: the cluster's head, host:port")
+    run.add_argument(
         "--mcp-server",
         help="MCP server to use instead of 'codeteam serve': a command line or an http(s) URL",
     )
