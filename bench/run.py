@@ -4,8 +4,10 @@
 
 Sections: startup (time to tools/list and idle memory), concurrency (throughput, latency and
 peak memory under load), execute, go, humaneval, team, team_memory (peak PSS of a
-codeteam run's process tree), container (image size, builds, latency
-inside vs outside), ui (codeteam ui's pages on 1,000 runs and on a 500-tool-call run).
+codeteam run's process tree), eval (the whole humaneval eval, single and team mode, with a
+zero-latency fake model), cost (what each sandboxed execution costs the machine,
+bench/cost.py), container (image size, builds, latency inside vs outside), ui (codeteam
+ui's pages on 1,000 runs and on a 500-tool-call run).
 Prints a table of figures and ratios, and the targets they are held to.
 Results worth keeping go to bench/RESULTS.md with the command, the machine and the date.
 """
@@ -543,7 +545,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=5000)
     args = parser.parse_args()
-    everything = "startup,concurrency,execute,go,humaneval,team,team_memory,container,ui"
+    everything = (
+        "startup,concurrency,execute,go,humaneval,team,team_memory,eval,cost,container,ui,ray"
+    )
     sections = set((args.only or everything).split(","))
     runs = 5 if args.quick else 20
     print(
@@ -573,6 +577,24 @@ def main() -> int:
             from team_bench import bench_team_memory  # type: ignore[import-not-found]
 
             bench_team_memory(row)
+        if "eval" in sections:
+            from eval_bench import bench_eval  # type: ignore[import-not-found]
+
+            bench_eval(row)
+        if "cost" in sections:
+            from cost import bench_cost  # type: ignore[import-not-found]
+
+            bench_cost(
+                work,
+                row,
+                codeteam_cmd,
+                go_binary,
+                run_load,
+                lambda port: [PY, str(HERE / "baselines" / "asgi_floor.py"), str(port)],
+                runs,
+                args.clients,
+                args.calls,
+            )
         if "container" in sections:
             from container_bench import bench_container  # type: ignore[import-not-found]
 
@@ -581,6 +603,10 @@ def main() -> int:
             from ui_bench import bench_ui  # type: ignore[import-not-found]
 
             bench_ui(row, runs)
+        if "ray" in sections:
+            from ray_bench import bench_ray  # type: ignore[import-not-found]
+
+            bench_ray(row, work, runs)
     print()
     print("| figure | codeteam | baseline | ratio | target |")
     print("| --- | --- | --- | --- | --- |")

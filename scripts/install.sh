@@ -3,8 +3,9 @@
 # another user, it re-runs itself through sudo).
 #
 #   scripts/install.sh          # the server, the sandbox runtime, bubblewrap, Go
-#   scripts/install.sh --dev    # also the test/lint tools (editable from this checkout),
-#                               # the TypeScript SDK client and the chromium the tests drive
+#   scripts/install.sh --dev    # also the test/lint tools (editable from this checkout, with
+#                               # the ray extra), HAProxy, the TypeScript SDK client and the
+#                               # chromium the tests drive
 #
 # Layout (all world-readable, because sandboxed code runs as unprivileged uids that cannot
 # enter /root or a home directory):
@@ -31,7 +32,9 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 log "Debian packages: bubblewrap, python3-venv, gcc and libc6-dev (the sandbox launcher; cgo for go test -race), util-linux"
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for pkg in bubblewrap python3 python3-venv python3-dev gcc libc6-dev util-linux procps; do
+pkgs=(bubblewrap python3 python3-venv python3-dev gcc libc6-dev util-linux procps)
+if ((DEV)); then pkgs+=(haproxy); fi  # the load balancer of the HTTP replica tests
+for pkg in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -58,7 +61,7 @@ mv -f "$PREFIX/libexec/codeteam-launch.new" "$PREFIX/libexec/codeteam-launch"
 log "Server in $PREFIX/venv"
 [[ -x $PREFIX/venv/bin/python ]] || $PY -m venv "$PREFIX/venv"
 if ((DEV)); then
-    pip_install "$PREFIX/venv" -e "$HERE[dev]"
+    pip_install "$PREFIX/venv" -e "$HERE[dev,ray]"
 else
     pip_install "$PREFIX/venv" "$HERE"
 fi

@@ -48,8 +48,6 @@ RULES = (
         ("toolchains", "tools"),
         ("sandbox",),
         allowed=("sandbox.spec",),
-        pending="tools/snapshot.py still takes sandbox/prepare.py's permitted() (whether a "
-        "uid may read a file) from the sandbox's internals",
     ),
     Rule(
         "protocol/ knows tools only through the tool interface, tools/base.py.",

@@ -66,6 +66,13 @@ _NUMBERS: tuple[tuple[str, str, str, type, str], ...] = (
         "largest read-only copy of a project the sandbox's user cannot read (default 256 MiB)",
     ),
     (
+        "--ray-queue",
+        "ray_queue",
+        "N",
+        int,
+        "--executor ray: calls waiting cluster-wide before more are refused (default 1000)",
+    ),
+    (
         "--sandbox-uid-base",
         "sandbox_uid_base",
         "UID",
@@ -124,6 +131,11 @@ def _serve_parser(
         type=Path,
         metavar="DIR",
         help="persistent caches, e.g. Go's build cache (default /var/tmp/codeteam as root)",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="--executor ray: the cluster's address, host:port of its head (default auto)",
     )
     p.add_argument(
         "--executor",

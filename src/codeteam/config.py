@@ -76,6 +76,9 @@ class Settings:
     state_dir: Path = field(default_factory=lambda: default_state_dir())
     pool_size: int = 3
     snapshot_cap: int = 256 * MiB
+    # cluster (--executor ray)
+    ray_address: str = "auto"  # the Ray cluster's GCS address; auto: the one on this machine
+    ray_queue: int = 1000  # calls waiting for a slot cluster-wide before calls are refused
     # team tools: set by the composition root (codeteam.assembly.team_settings) from
     # CODETEAM_TEAM_PROVIDER / ANTHROPIC_API_KEY and CODETEAM_TEAM_DB
     team_provider: str | None = None
@@ -99,6 +102,8 @@ class Settings:
             raise ConfigError("--timeout must not exceed --max-timeout")
         if self.max_concurrency < 1:
             raise ConfigError("--max-concurrency must be at least 1")
+        if self.ray_queue < 0:
+            raise ConfigError("--ray-queue must be 0 or more")
         if self.snapshot_cap < 0:
             raise ConfigError("--snapshot-cap must be a size in bytes, 0 or more")
 

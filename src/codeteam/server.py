@@ -101,6 +101,10 @@ def _load(overrides: dict[str, object]) -> Settings:
         from codeteam.executor import check
 
         check(settings.executor)
+    if settings.executor == "ray":  # an unreachable cluster: exit 2 now, one line
+        from codeteam.cluster import connect_at_start
+
+        connect_at_start(settings)
     return settings
 
 

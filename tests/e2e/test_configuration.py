@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -170,11 +171,14 @@ def test_a_bad_variable_value_is_one_clear_line_and_exit_2(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])
-def test_an_executor_that_is_not_available_here_is_one_clear_line_and_exit_2(
+def test_an_unreachable_ray_cluster_is_one_clear_line_and_exit_2(
     tmp_path: Path, transport: str
 ) -> None:
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"
     done = subprocess.run(
-        [*SERVE, "--transport", transport, "--executor", "ray"],
+        [*SERVE, "--transport", transport, "--executor", "ray", "--ray-address", address],
         env=_env(tmp_path),
         capture_output=True,
         text=True,
@@ -184,8 +188,8 @@ def test_an_executor_that_is_not_available_here_is_one_clear_line_and_exit_2(
     )
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "codeteam: --executor ray needs the ray extra and is not available yet: "
-        "use --executor local"
+        f"codeteam: cannot reach the Ray cluster at {address} (Connection refused): start it "
+        "(ray start --head) or pass --ray-address"
     )
 
 

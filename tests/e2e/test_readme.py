@@ -78,6 +78,10 @@ COVERAGE = {
     "codeteam eval humaneval --mode single": "test_the_eval_block_without_a_model "
     "(an eval needs a model: tests/eval drives it against the fake model APIs)",
     "CODETEAM_CALL_MEMORY=": "test_the_configuration_example_equals_its_flag",
+    "export RAY_AUTH_MODE=token": "skipped: here; tests/cluster/ starts such a cluster (a "
+    "head and two workers by `ray start`, token auth) and serves against it",
+    "for port in 8081 8082 8083": "skipped: here; tests/cluster/test_http_replicas.py runs "
+    "three replicas behind deploy/haproxy.cfg",
     "scripts/build-image.sh": "skipped: here; tests/container/ builds the image with it",
     "mkdir -p workspace": "skipped: here; tests/container/conftest.py runs its docker run line",
     "git clone <this repository>": "skipped: Docker Desktop on macOS cannot run here",

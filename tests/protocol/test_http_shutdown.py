@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SERVE, free_port, pid_alive, server_env, wait_for_file
+from helpers import SERVE, free_port, pid_alive, server_env, wait_for_file
 from http_messages import ACCEPT, modern, open_session
 
 pytestmark = pytest.mark.timeout(90)

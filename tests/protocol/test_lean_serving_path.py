@@ -14,7 +14,7 @@ from pathlib import Path
 import fake_tools
 import httpx
 import pytest
-from conftest import SERVE, HttpServer, pid_alive, server_env, wait_for_file
+from helpers import SERVE, HttpServer, pid_alive, server_env, wait_for_file
 
 from codeteam.assembly import builtin_listing
 from codeteam.protocol.catalog import ToolCatalog

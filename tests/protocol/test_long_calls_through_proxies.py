@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import SERVE, free_port, pid_alive, server_env, wait_for_file
+from helpers import SERVE, free_port, pid_alive, server_env, wait_for_file
 from http_messages import ACCEPT, modern, open_session
 from idle_proxy import IdleProxy
 from mcp import Client

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import SERVE, HttpServer, free_port, server_env, start_http
+from helpers import SERVE, HttpServer, free_port, server_env, start_http
 from http_messages import ACCEPT, modern, open_session
 
 pytestmark = pytest.mark.timeout(60)

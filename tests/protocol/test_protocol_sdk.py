@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVE, HttpServer, pid_alive, server_env, wait_for_file
+from helpers import SERVE, HttpServer, pid_alive, server_env, wait_for_file
 from mcp import Client, StdioServerParameters
 from mcp.client.sse import sse_client
 

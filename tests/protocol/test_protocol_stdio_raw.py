@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERVE, pid_alive, server_env, wait_for_file
+from helpers import SERVE, pid_alive, server_env, wait_for_file
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -5,16 +5,21 @@ Under ``CI=true`` a missing bubblewrap fails the tests instead of skipping them.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from codeteam.config import Settings
 from codeteam.sandbox import Sandbox
+from codeteam.sandbox.cgroup import pids
+
+T = TypeVar("T")
 
 PY = "/usr/bin/python3"  # Debian's python: readable by the sandbox uids, unlike pyenv's
 #: Not the default 61000: servers started by other test suites on this machine sweep those.
@@ -90,3 +95,28 @@ def zombie_children() -> list[int]:
 def sandbox_processes(sandbox: Sandbox, zombies: bool = False) -> list[int]:
     """Host processes of any uid this sandbox runs code as."""
     return [pid for uid in sandbox.slot_uids() for pid in uid_processes(uid, zombies)]
+
+
+async def outside_slot_cgroups(sandbox: Sandbox, call: Awaitable[T]) -> tuple[T, list[int], int]:
+    """Await ``call`` while watching the host: (its result, the processes of the slot uids
+    ever seen outside every slot cgroup, how many were seen inside one)."""
+    cgroups = sandbox.memory_cgroups
+    assert not isinstance(cgroups, str)
+    task = asyncio.ensure_future(call)
+    outside: set[int] = set()
+    inside: set[int] = set()
+    while not task.done():
+        running = sandbox_processes(sandbox)  # first: a process in a cgroup stays in it
+        members = {pid for path in cgroups.made for pid in pids(path / "cgroup.procs")}
+        inside.update(members.intersection(running))
+        outside.update(pid for pid in running if pid not in members and _alive(pid))
+        await asyncio.sleep(0.01)
+    return await task, sorted(outside), len(inside)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False

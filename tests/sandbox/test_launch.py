@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from codeteam.sandbox import Limits, Sandbox, SandboxSpec, launch
+from codeteam.sandbox.cgroup import MemoryCgroups, join_file
+from codeteam.sandbox.runner import Outcome
 from tests.sandbox.conftest import UID_BASE, make_settings, require_bwrap
 
 SOURCE = Path(launch.__file__).with_name("launch.c")
@@ -62,6 +64,37 @@ def test_the_launcher_and_setpriv_with_prlimit_start_a_command_alike(launcher: s
     assert limits["Max open files"] == ["256", "256"]
 
 
+@pytest.mark.parametrize("through", ["launcher", "setpriv and prlimit"])
+def test_the_first_process_joins_the_cgroup_before_it_drops_root(
+    launcher: str, through: str
+) -> None:
+    """The command (and all it starts) is in the cgroup; a cgroup that cannot be joined
+    stops the command from running at all, with the one line the server recognises."""
+    cgroups = MemoryCgroups.find()
+    if isinstance(cgroups, str):
+        pytest.skip(f"no memory cgroups here: {cgroups}")
+    try:
+        procs = cgroups.procs(0, 64 << 20)
+        chosen = launcher if through == "launcher" else None
+        user = UID if os.geteuid() == 0 else None
+        join = str(join_file(procs))
+        prefix = launch.prefix_with(chosen, LIMITS, user=user, join=join)
+        done = subprocess.run([*prefix, "/bin/cat", "/proc/self/cgroup"], capture_output=True)
+        assert done.returncode == 0, done
+        memory = [line for line in done.stdout.decode().splitlines() if "memory" in line]
+        assert memory and memory[0].endswith("/" + procs.parent.name), memory
+        gone = str(procs.parent.with_name("codeteam-no-such-cgroup") / "tasks")
+        prefix = launch.prefix_with(chosen, LIMITS, user=user, join=gone)
+        done = subprocess.run([*prefix, "/bin/echo", "ran"], capture_output=True)
+        outcome = Outcome(done.returncode, done.stdout, done.stderr, False, False, None, 0.0)
+        assert done.stdout == b"" and done.returncode == 125, done
+        assert launch.join_refused(outcome) == f"cannot join cgroup {gone}" + (
+            ": No such file or directory" if chosen else ""
+        )
+    finally:
+        cgroups.close()
+
+
 def test_no_address_space_limit_is_unlimited(launcher: str) -> None:
     unbounded = Limits(memory_bytes=(1 << 64) - 1)
     ours = report(launch.prefix_with(launcher, unbounded, user=None))
@@ -85,6 +118,10 @@ def test_no_address_space_limit_is_unlimited(launcher: str) -> None:
         (["--nofile=9", "--", "true"], "the command must be an absolute path: true"),
         (["--nofile=9", "--"], "no command after --"),
         (["--nofile=9", "/bin/true"], "unknown argument: /bin/true"),
+        (
+            ["--join=tasks", "--", "/bin/true"],
+            "the cgroup file must be an absolute path: --join=tasks",
+        ),
     ],
 )
 def test_bad_usage_is_refused_with_one_line(launcher: str, args: list[str], message: str) -> None:

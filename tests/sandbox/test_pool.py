@@ -16,7 +16,14 @@ import pytest
 from codeteam.sandbox import Limits, Prestart, Sandbox, SandboxResult, SandboxSpec, procs
 from codeteam.sandbox.pool import Pool
 from codeteam.toolchains.python_prestart import prestart
-from tests.sandbox.conftest import PY, UID_BASE, make_settings, require_bwrap, zombie_children
+from tests.sandbox.conftest import (
+    PY,
+    UID_BASE,
+    make_settings,
+    outside_slot_cgroups,
+    require_bwrap,
+    zombie_children,
+)
 
 RUNTIME_PY = "/opt/codeteam/runtime/bin/python"
 PYTHON = RUNTIME_PY if os.path.exists(RUNTIME_PY) else PY
@@ -428,8 +435,10 @@ async def test_a_pooled_call_runs_inside_its_slot_s_memory_cgroup(sandbox: Sandb
     processes are capped as a whole too."""
     if isinstance(sandbox.memory_cgroups, str):
         pytest.skip(f"no memory cgroups for calls here: {sandbox.memory_cgroups}")
-    r = await pooled(sandbox, "import os\nprint(open('/proc/self/cgroup').read())")
-    assert r.exit_code == 0 and "codeteam-" in r.stdout.decode(), r
+    code = "import os, time\nos.fork()\ntime.sleep(0.3)\nprint('ran')"
+    r, outside, inside = await outside_slot_cgroups(sandbox, pooled(sandbox, code))
+    assert r.exit_code == 0 and b"ran" in r.stdout, r
+    assert inside > 0 and outside == [], "every process of the call is in its slot's cgroup"
 
 
 async def test_an_idle_pooled_sandbox_killed_from_outside_is_replaced_at_once(

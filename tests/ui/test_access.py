@@ -52,6 +52,9 @@ def test_with_a_token_a_browser_presents_it_once_then_by_cookie(recorded: Record
             page = browser.get(f"/runs/{recorded.run_id}")
             assert page.status_code == 200 and "calc.py" in page.text
         assert httpx.get(ui.url + "/?token=wrong").status_code == 401
+        # the redirect that drops the token never leaves the site
+        off_site = httpx.get(ui.url + "//evil.example/?token=s3cret")
+        assert off_site.status_code == 303 and off_site.headers["location"] == "/evil.example/"
     finally:
         stop_ui(ui)
 
@@ -104,3 +107,26 @@ def test_runs_show_prints_the_page_while_a_ui_serves_the_records(recorded: Recor
     finally:
         stop_ui(ui)
     assert "in the browser" not in show()
+
+
+def test_a_run_whose_process_died_shows_interrupted_and_stays_recorded_as_it_was(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "runs.db"
+    store = Store(db)
+    run_id = store.create_run("orphaned", "/ws", "anthropic", "claude-sonnet-4-5")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    store.db.execute("UPDATE runs SET owner_pid = ? WHERE id = ?", (dead.pid, run_id))
+    store.close()
+    ui = start_ui(db)
+    try:
+        listing = httpx.get(ui.url + "/")
+        assert 'class="badge st-interrupted">interrupted<' in listing.text
+        page = httpx.get(f"{ui.url}/runs/{run_id}")
+        assert f"resume it: codeteam run --resume {run_id}" in page.text
+    finally:
+        stop_ui(ui)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT status FROM runs").fetchone()[0] == "running"
+    con.close()

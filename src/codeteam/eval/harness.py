@@ -22,7 +22,7 @@ from typing import Any
 from codeteam.config import ConfigError
 from codeteam.eval.config import EvalConfig, ProblemBudget, default_eval_root
 from codeteam.eval.problems import Dataset, Problem, ToolCaller, Verdict
-from codeteam.eval.scoring import ScoringError, scoring_copy, scoring_server
+from codeteam.eval.scoring import BackgroundScorer, ScoringError, scoring_copy
 from codeteam.llm import Provider
 from codeteam.store import Store
 from codeteam.store.evals import Evals, ProblemRecord
@@ -49,6 +49,12 @@ class EvalResult:
     @property
     def passed(self) -> int:
         return sum(r.passed for r in self.records)
+
+
+def _describe(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
 
 
 def slug(problem_id: str) -> str:
@@ -142,12 +148,15 @@ class Harness:
         status, error = "failed", None
         alive = asyncio.create_task(self._heartbeat(eval_id))
         try:
-            async with scoring_server(_fresh(root / "score"), self.cfg.max_parallel) as call:
+            scorer = BackgroundScorer(_fresh(root / "score"), self.cfg.max_parallel)
+            async with scorer:
                 gate = asyncio.Semaphore(max(1, self.cfg.max_parallel))
 
                 async def one(position: int, problem: Problem) -> None:
                     async with gate:
-                        rec, score_s = await self._problem(eval_id, root, position, problem, call)
+                        rec, score_s = await self._problem(
+                            eval_id, root, position, problem, scorer.call
+                        )
                     self.evals.record(eval_id, rec)
                     records[problem.id] = rec
                     self.emit(
@@ -165,10 +174,8 @@ class Harness:
         except asyncio.CancelledError:
             status, error = "interrupted", "interrupted before every problem was scored"
             raise
-        except ConfigError as exc:  # the scoring server could not start
-            error = str(exc)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # the scoring server could not start, a bug
+            error = _describe(exc)
         finally:
             alive.cancel()
             if status == "interrupted":

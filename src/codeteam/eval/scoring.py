@@ -8,6 +8,7 @@ sandbox, after the agents have finished.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,42 @@ def caller(tools: McpTools) -> ToolCaller:
         return out.structured
 
     return call
+
+
+class BackgroundScorer:
+    """The scoring server, started in the background so the first problems are being
+    solved while it starts: :meth:`call` waits for it. A server that cannot start makes
+    every call raise the :class:`ConfigError` that says why."""
+
+    def __init__(self, root: Path, parallel: int) -> None:
+        self._root, self._parallel = root, parallel
+        self._ready: asyncio.Future[ToolCaller] = asyncio.get_running_loop().create_future()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> BackgroundScorer:
+        self._task = asyncio.create_task(self._serve())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+
+    async def _serve(self) -> None:
+        try:
+            async with scoring_server(self._root, self._parallel) as call:
+                self._ready.set_result(call)
+                await self._stop.wait()
+        except Exception as exc:
+            if not self._ready.done():
+                self._ready.set_exception(exc)
+            else:
+                raise
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        call = await asyncio.shield(self._ready)
+        return await call(name, arguments)
 
 
 @asynccontextmanager

@@ -61,10 +61,8 @@ def check(kind: str) -> None:
 
     if kind not in KINDS:
         raise ConfigError(f"unknown executor {kind!r}: use --executor {' or '.join(KINDS)}")
-    if kind == "ray" and importlib.util.find_spec("codeteam.cluster") is None:
-        raise ConfigError(
-            "--executor ray needs the ray extra and is not available yet: use --executor local"
-        )
+    if kind == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError("--executor ray needs Ray: pip install 'codeteam[ray]'")
 
 
 def create(settings: Settings, kind: str | None = None) -> Executor:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from codeteam.tools.base import ToolSpec
 
 SERVER_INFO = {"name": "codeteam", "title": "codeteam code tools", "version": __version__}
+#: On a tool result whose code ran on a cluster node (``--executor ray``): that node's id.
+META_NODE = "codeteam/node"
 INSTRUCTIONS = (
     "Sandboxed code tools for Python and Go: execute code, run tests, review code, and "
     "read/write files under the configured workspace roots."
@@ -437,10 +439,21 @@ class Dispatcher:
 
     async def run(self, call: Call, notify: Notify | None) -> bytes:
         """Run a tool call to its response frame. Cancellation propagates to the caller."""
+        from codeteam.tools.base import ran_on
+
         ctx = CallContext(self, call.progress_token, notify)
         try:
+            ran_on.set(None)
             outcome = await call.spec.call(ctx, call.arguments)
+            node = ran_on.get()
             last = self._encoded.get(call.spec.name)
+            if node is not None:  # ran on a cluster node: say which (never reused)
+                result = _tool_result(outcome.text, outcome.structured, outcome.is_error)
+                result["_meta"] = {META_NODE: node}
+                if call.modern:
+                    result["resultType"] = "complete"
+                    result["_meta"][META_SERVER_INFO] = SERVER_INFO
+                return jsonrpc.result_frame(call.id_json, jsonrpc.dumps(result))
             if last is not None and last[0] is outcome:
                 body = last[1]
             else:

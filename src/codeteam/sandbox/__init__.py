@@ -224,11 +224,15 @@ class Sandbox:
 
         uid, _, switch = self._identity(role, slot)
         if switch and role == "run":
-            await procs.sweep_uid(uid)
+            cgroups = self._cgroups
+            if cgroups is None or isinstance(cgroups, str) or self._settings.unsafe_no_sandbox:
+                await procs.sweep_uid(uid)
+            else:  # every process of the slot's calls is in its cgroups: no scan of /proc
+                await procs.sweep(lambda: cgroups.members(slot))
         self._free.append(slot)
 
     async def _run_in_slot(self, spec: SandboxSpec, slot: int) -> SandboxResult:
-        from codeteam.sandbox.cgroup import CgroupError
+        from codeteam.sandbox.launch import join_refused
 
         tree = self._new_tree(spec, slot)
         outcome: Outcome | None = None
@@ -239,10 +243,10 @@ class Sandbox:
                 output_cap=spec.output_cap,
                 on_spawn=tree.on_spawn,
             )
-        except CgroupError as exc:
-            raise SandboxUnavailable(str(exc)) from None
         finally:
             ended = await self._end_tree(tree, outcome)
+        if tree.cgroup_procs is not None and (why := join_refused(outcome)):
+            raise SandboxUnavailable(why)
         return _result(outcome, ended, spec)
 
     def _new_tree(self, spec: SandboxSpec, slot: int, pass_fds: Sequence[int] = ()) -> Tree:
@@ -255,7 +259,6 @@ class Sandbox:
             self._subreaper = procs.become_subreaper()
         uid, gid, switch = self._identity(spec.role, slot)
         prepared: bwrap.Prepared | unsafe.UnsafePrepared
-        release = None
         cgroup_procs = None
         if self._settings.unsafe_no_sandbox:
             assert not pass_fds, "the unsafe backend passes no extra descriptors"
@@ -276,7 +279,6 @@ class Sandbox:
                 pass_fds=pass_fds,
                 cgroup_procs=cgroup_procs,
             )
-            release = prepared.release
         sweep_uid = uid if switch and spec.role == "run" else None
         unsafe_mode = self._settings.unsafe_no_sandbox
 
@@ -291,7 +293,7 @@ class Sandbox:
                 for other in procs.pids_of_uid(sweep_uid):
                     procs.kill(other)
 
-        supervisor = Supervisor(prepared.launch, kill_tree, release)
+        supervisor = Supervisor(prepared.launch, kill_tree)
 
         def on_spawn(pid: int) -> None:
             self._running[pid] = supervisor
@@ -346,6 +348,8 @@ class Sandbox:
         if result.exit_code == 0:
             return ""
         why = result.stderr.decode(errors="replace").strip().splitlines()
+        if why and why[-1].startswith("codeteam-launch: unknown option"):
+            return f"{why[-1]}: the installed launcher is older than codeteam; re-run install.sh"
         return (
             f"bubblewrap cannot create a sandbox here ({why[-1] if why else result.exit_code}):"
             " allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and"

@@ -12,7 +12,6 @@ own pid 1), nested user namespaces are refused, and the launcher dies with us.
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import json
 import os
@@ -22,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codeteam.sandbox.cgroup import CgroupError, join
+from codeteam.sandbox.cgroup import join_file
 from codeteam.sandbox.launch import prefix
 from codeteam.sandbox.prepare import (
     TMP,
@@ -32,7 +31,6 @@ from codeteam.sandbox.prepare import (
     read_collected,
     unreachable_by,
 )
-from codeteam.sandbox.procs import kill
 from codeteam.sandbox.runner import Launch
 from codeteam.sandbox.spec import SandboxSpec
 
@@ -130,10 +128,6 @@ class Prepared:
     _info: bytes = b""  # what bubblewrap has written to the info pipe so far
     _info_done: bool = False  # the info pipe is at its end
     _staged: list[str] = field(default_factory=list)  # host sources mounted under STAGE
-    #: our end of bubblewrap's --block-fd (pid 1 waits on it before starting the command),
-    #: and the cgroup pid 1 joins first; None: no gate
-    block_fd: int | None = None
-    cgroup_procs: Path | None = None
 
     def source(self, path: Path, *, uid: int, gid: int, switch_user: bool) -> str:
         """The path bubblewrap (running as ``uid``) should bind ``path`` from."""
@@ -164,60 +158,6 @@ class Prepared:
                 self._ns_pid = int(json.loads(self._info)["child-pid"])
         return self._ns_pid
 
-    async def release(self, timeout_s: float = 10.0) -> None:
-        """Let the sandbox's pid 1 start the command, once it is in its cgroup.
-
-        Raises :class:`CgroupError` (after killing pid 1) when it cannot be placed there:
-        the call must not run with less than the limits it was promised.
-        """
-        if self.block_fd is None:
-            return
-        pid: int | None = None
-        released = False
-        try:
-            pid = await self._wait_ns_pid(timeout_s)
-            if pid is None:
-                if self._info_done:
-                    return  # bubblewrap failed before it started pid 1; it says why
-                raise CgroupError(errno.ETIMEDOUT, "bubblewrap did not report its pid 1")
-            if self.cgroup_procs is not None:
-                import asyncio
-
-                try:
-                    # in a thread: a cgroup move waits for an RCU grace period (milliseconds
-                    # here), which would stall every other call on the event loop
-                    await asyncio.to_thread(join, self.cgroup_procs, pid)
-                except ProcessLookupError:
-                    return  # pid 1 is already gone
-            os.write(self.block_fd, b"x")
-            released = True
-        finally:
-            if not released and pid is not None:
-                kill(pid)  # before closing: on the pipe's end pid 1 would start the command
-            os.close(self.block_fd)
-            self.block_fd = None
-
-    async def _wait_ns_pid(self, timeout_s: float) -> int | None:
-        import asyncio
-
-        if self.ns_pid() is not None or self._info_done:
-            return self._ns_pid
-        loop = asyncio.get_running_loop()
-        reported: asyncio.Future[None] = loop.create_future()
-
-        def readable() -> None:
-            if (self.ns_pid() is not None or self._info_done) and not reported.done():
-                reported.set_result(None)
-
-        loop.add_reader(self.info_fd, readable)
-        try:
-            await asyncio.wait_for(reported, timeout_s)
-        except TimeoutError:
-            pass
-        finally:
-            loop.remove_reader(self.info_fd)
-        return self._ns_pid
-
     def read_collected(self, cap: int) -> dict[str, bytes]:
         return read_collected(self.collect, cap)
 
@@ -225,12 +165,6 @@ class Prepared:
         self.spawned()
         with contextlib.suppress(OSError):
             os.close(self.info_fd)
-        if self.block_fd is not None:  # never released: pid 1 must not start the command
-            pid = self.ns_pid()
-            if pid is not None:
-                kill(pid)
-            os.close(self.block_fd)
-            self.block_fd = None
         if self._collect_dir is not None:
             shutil.rmtree(self._collect_dir, ignore_errors=True)
             self._collect_dir = None
@@ -250,8 +184,8 @@ def prepare(
 
     ``pass_fds`` reach the sandboxed command under the same numbers; the returned
     :class:`Prepared` owns them from now on (closes them once the tree is spawned).
-    With ``cgroup_procs``, pid 1 waits until :meth:`Prepared.release` has moved it into
-    that cgroup before it starts the command.
+    With ``cgroup_procs``, the launcher moves itself into that cgroup before it starts
+    bubblewrap, so every process of the call is in it.
     """
     env = build_env(spec)
     info_r, info_w = os.pipe()
@@ -260,19 +194,16 @@ def prepare(
         launch=Launch(argv=(), env=env, cwd="/"),
         info_fd=info_r,
         _child_fds=[info_w, *pass_fds],
-        cgroup_procs=cgroup_procs,
     )
     try:
         argv = _argv(spec, prepared, uid=uid, gid=gid, switch_user=switch_user, runtime=runtime)
-        if cgroup_procs is not None:
-            block_r, prepared.block_fd = os.pipe()
-            prepared._child_fds.append(block_r)
-            argv[argv.index("--info-fd") : argv.index("--info-fd")] = ["--block-fd", str(block_r)]
     except BaseException:
         prepared.close()
         raise
     argv[argv.index("--info-fd") + 1] = str(info_w)
-    argv = [*prefix(spec.limits, user=uid if switch_user else None, group=gid), *argv]
+    join = None if cgroup_procs is None else str(join_file(cgroup_procs))
+    user = uid if switch_user else None
+    argv = [*prefix(spec.limits, user=user, group=gid, join=join), *argv]
     if prepared._staged:  # root mounts first, then the prefix drops to the sandbox uid
         os.makedirs(STAGE, mode=0o755, exist_ok=True)
         argv = [

@@ -9,6 +9,7 @@ import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 
+from codeteam.permissions import SEARCH, permitted
 from codeteam.sandbox.spec import SandboxSpec
 
 WORK = "/work"
@@ -61,16 +62,6 @@ def check_spec(spec: SandboxSpec) -> None:
         check_sandbox_path(bind.target)
 
 
-def permitted(st: os.stat_result, uid: int, gids: frozenset[int]) -> int:
-    """The rwx bits (4, 2, 1) that ``uid`` with groups ``gids`` has on a file (never root:
-    code does not run as root)."""
-    if st.st_uid == uid:
-        return (st.st_mode >> 6) & 7
-    if st.st_gid in gids:
-        return (st.st_mode >> 3) & 7
-    return st.st_mode & 7
-
-
 def unreachable_by(path: Path, uid: int, gid: int) -> Path | None:
     """The first directory on the way to ``path`` that ``uid``/``gid`` cannot search."""
     current = Path("/")
@@ -79,7 +70,7 @@ def unreachable_by(path: Path, uid: int, gid: int) -> Path | None:
             st = os.stat(current)
         except OSError:
             return current
-        if not permitted(st, uid, frozenset([gid])) & 1:
+        if not permitted(st, uid, frozenset([gid])) & SEARCH:
             return current
         current = current / part
     return None

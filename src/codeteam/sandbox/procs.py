@@ -17,6 +17,7 @@ import ctypes
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -140,14 +141,20 @@ async def wait_exit(pid: int, timeout_s: float) -> bool:
 
 async def sweep_uid(uid: int, timeout_s: float = 2.0) -> list[int]:
     """SIGKILL every process of ``uid`` until none is left; the pids found at first."""
-    first = pids_of_uid(uid)
+    return await sweep(lambda: pids_of_uid(uid), timeout_s)
+
+
+async def sweep(find: Callable[[], list[int]], timeout_s: float = 2.0) -> list[int]:
+    """SIGKILL every process ``find`` lists until it lists none alive; the pids found at
+    first. ``find`` is a slot's cgroup members (cheap) or a scan of /proc for its uid."""
+    first = find()
     pids = first
     deadline = time.monotonic() + timeout_s
     while pids and time.monotonic() < deadline:
         for pid in pids:
             kill(pid)
         await asyncio.sleep(0.005)
-        pids = [p for p in pids_of_uid(uid) if _is_alive(p)]
+        pids = [p for p in find() if _is_alive(p)]
     return first
 
 

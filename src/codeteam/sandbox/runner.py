@@ -50,11 +50,9 @@ class Supervisor:
         self,
         launch: Launch,
         kill_tree: Callable[[int], None],
-        release: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._launch = launch
         self._kill_tree = kill_tree
-        self._release = release  # lets the spawned tree start its command (a start gate)
         self._killed_for: LimitName | None = None
         self.pid: int | None = None
         self._proc: asyncio.subprocess.Process | None = None
@@ -94,12 +92,6 @@ class Supervisor:
         on_spawn(self._proc.pid)
         if self._killed_for is not None:
             self._kill_tree(self._proc.pid)
-        elif self._release is not None:
-            try:
-                await self._release()
-            except BaseException:
-                self._kill_tree(self._proc.pid)
-                raise
 
     async def supervise(
         self,

@@ -95,22 +95,34 @@ class Store:
     def heartbeat(self, run_id: str) -> None:
         self.db.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (time.time(), run_id))
 
-    def orphans(self) -> dict[str, str]:
-        """Running runs whose process has ended (SIGKILL, a crash, a power cut), each with
-        the error that says so: they could not record it themselves."""
+    def orphaned(self, table: str) -> list[sqlite3.Row]:
+        """The rows of ``table`` (runs or evals) recorded as running whose process has ended
+        (SIGKILL, a crash, a power cut): they could not record it themselves."""
+        assert table in ("runs", "evals")
         rows = self.db.execute(
-            "SELECT id, owner_pid, owner_started, owner_host, heartbeat_at, started_at "
-            "FROM runs WHERE status = 'running'"
+            "SELECT id, owner_pid, owner_started, owner_host, heartbeat_at, started_at "  # noqa: S608 - one of two names
+            f"FROM {table} WHERE status = 'running'"
         ).fetchall()
+        return [
+            r
+            for r in rows
+            if owner.gone(
+                r["owner_pid"],
+                r["owner_started"],
+                r["owner_host"],
+                r["heartbeat_at"] or r["started_at"],
+            )
+        ]
+
+    def orphans(self) -> dict[str, str]:
+        """Orphaned runs, each with the error that says what became of it."""
         found: dict[str, str] = {}
-        for r in rows:
-            seen = r["heartbeat_at"] or r["started_at"]
-            if owner.gone(r["owner_pid"], r["owner_started"], r["owner_host"], seen):
-                who = f"pid {r['owner_pid']}" if r["owner_pid"] else "its process"
-                found[r["id"]] = (
-                    f"the process running it ({who}) ended before the run finished; "
-                    f"resume it: codeteam run --resume {r['id']}"
-                )
+        for r in self.orphaned("runs"):
+            who = f"pid {r['owner_pid']}" if r["owner_pid"] else "its process"
+            found[r["id"]] = (
+                f"the process running it ({who}) ended before the run finished; "
+                f"resume it: codeteam run --resume {r['id']}"
+            )
         return found
 
     def _settle_orphans(self) -> dict[str, str]:

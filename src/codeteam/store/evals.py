@@ -110,27 +110,21 @@ class Evals:
     def _settle_orphans(self) -> set[str]:
         """Record as interrupted the running evals whose process has ended, and return
         their ids (a read-only store only returns them: its reader shows them so)."""
-        rows = self.db.execute(
-            "SELECT id, owner_pid, owner_started, owner_host, heartbeat_at, started_at "
-            "FROM evals WHERE status = 'running'"
-        ).fetchall()
         found: set[str] = set()
-        for r in rows:
-            seen = r["heartbeat_at"] or r["started_at"]
-            if owner.gone(r["owner_pid"], r["owner_started"], r["owner_host"], seen):
-                found.add(r["id"])
-                if self.store.readonly:
-                    continue
-                self.db.execute(
-                    "UPDATE evals SET status = 'interrupted', finished_at = ?, error = ? "
-                    "WHERE id = ? AND status = 'running'",
-                    (
-                        time.time(),
-                        f"its process (pid {r['owner_pid']}) ended before the eval finished; "
-                        f"finish it: codeteam eval --resume {r['id']}",
-                        r["id"],
-                    ),
-                )
+        for r in self.store.orphaned("evals"):
+            found.add(r["id"])
+            if self.store.readonly:
+                continue
+            self.db.execute(
+                "UPDATE evals SET status = 'interrupted', finished_at = ?, error = ? "
+                "WHERE id = ? AND status = 'running'",
+                (
+                    time.time(),
+                    f"its process (pid {r['owner_pid']}) ended before the eval finished; "
+                    f"finish it: codeteam eval --resume {r['id']}",
+                    r["id"],
+                ),
+            )
         return found
 
     def ids_starting(self, prefix: str, limit: int = 10) -> list[str]:

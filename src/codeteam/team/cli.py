@@ -97,6 +97,16 @@ def _show_result(console: Console, result: RunResult) -> None:
     console.print(f"[dim]run {result.run_id}: codeteam runs show {result.run_id}[/]")
 
 
+def _executor_for_servers(executor: str | None, ray_address: str | None) -> None:
+    """The servers the team starts read these (``CODETEAM_*`` reaches them)."""
+    import os
+
+    if executor:
+        os.environ["CODETEAM_EXECUTOR"] = executor
+    if ray_address:
+        os.environ["CODETEAM_RAY_ADDRESS"] = ray_address
+
+
 def _run(ns: argparse.Namespace) -> int:
     from codeteam.llm import ProviderConfig, make_provider
 
@@ -110,6 +120,7 @@ def _run(ns: argparse.Namespace) -> int:
     from codeteam.team.runner import run_budget, run_team
     from codeteam.team.ui import output_console
 
+    _executor_for_servers(ns.executor, ns.ray_address)
     store = _store(ns.db)
     cfg = _config(ns, store)
     budget = run_budget(cfg, provider.model)  # refused up front (exit 2): no price, a cost cap

@@ -102,12 +102,17 @@ _NOT_INHERITED = ("CODETEAM_TEAM_PROVIDER", "CODETEAM_CATALOG")
 TASK_SERVER_DEFAULTS = {"CODETEAM_POOL_SIZE": "1"}
 
 
+#: How a server reaches a Ray cluster with token authentication (Ray reads these).
+RAY_AUTH_VARIABLES = frozenset({"RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"})
+
+
 def _server_env(defaults: dict[str, str]) -> dict[str, str]:
     # The server gets the SDK's minimal environment plus our own settings, never API keys.
     own = {
         k: v for k, v in os.environ.items() if k.startswith("CODETEAM_") and k not in _NOT_INHERITED
     }
-    return defaults | own
+    ray = {k: v for k, v in os.environ.items() if k in RAY_AUTH_VARIABLES}  # --executor ray
+    return defaults | own | ray
 
 
 def can_isolate(target: str | None) -> bool:

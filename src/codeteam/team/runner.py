@@ -25,7 +25,7 @@ from codeteam.team.config import FINISHED, RunResult, TeamConfig, default_run_ro
 from codeteam.team.copies import TaskCopies
 from codeteam.team.events import Notice, RunFinished, RunStarted, Sink
 from codeteam.team.lead import Lead, PlanError
-from codeteam.team.mcp import can_isolate, connect, innermost
+from codeteam.team.mcp import TASK_SERVER_DEFAULTS, can_isolate, connect, innermost
 from codeteam.team.plan import TaskSpec
 from codeteam.team.recorder import Recorder
 from codeteam.team.report import appendix, failure_note
@@ -310,7 +310,7 @@ async def run_agent(
     status, error = "failed", None
     outcome = TaskOutcome("failed", error="not started")
     try:
-        async with connect(None, workspace) as mcp:
+        async with connect(None, workspace, defaults=TASK_SERVER_DEFAULTS) as mcp:
             specialists = Specialists(cfg, provider, budget, rec, mcp, None)
             done = await run_plan(
                 [spec],

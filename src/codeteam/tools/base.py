@@ -14,6 +14,7 @@ import inspect
 import types
 import typing
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args, get_origin
 
@@ -21,6 +22,11 @@ from codeteam.config import Settings
 
 if TYPE_CHECKING:
     from codeteam.tools.services import Services  # imports this module
+
+#: The machine the current tool call's code last ran on, when its executor runs code on
+#: other machines (``--executor ray`` sets it; the protocol layer reports it as the
+#: result's ``_meta``). Unset (None): this machine.
+ran_on: ContextVar[str | None] = ContextVar("codeteam_ran_on", default=None)
 
 
 class ToolError(Exception):

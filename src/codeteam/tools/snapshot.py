@@ -30,12 +30,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from codeteam.sandbox.prepare import permitted
+from codeteam.permissions import READ, SEARCH, permitted
 from codeteam.tools.files import SKIP_DIRS
 
 #: What list_files skips, plus other version control and virtualenv/tox directories.
 SKIPPED = SKIP_DIRS | {".hg", ".svn", "venv", ".tox", ".nox"}
-_READ, _SEARCH = 4, 1  # as :func:`permitted` reports them
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Reader:
     gids: frozenset[int]
 
     def may(self, st: os.stat_result, want: int) -> bool:
-        """Whether this reader has every ``want`` bit (``_READ``, ``_SEARCH``) on ``st``."""
+        """Whether this reader has every ``want`` bit (``READ``, ``SEARCH``) on ``st``."""
         return permitted(st, self.uid, self.gids) & want == want
 
 
@@ -65,7 +64,7 @@ def blocking(project: Path, target: Path, reader: Reader) -> Path | None:
             st = folder.stat()
         except OSError:
             return folder
-        if not reader.may(st, _READ | _SEARCH):
+        if not reader.may(st, READ | SEARCH):
             return folder
     return None
 
@@ -126,7 +125,7 @@ class _Copier:
         fd = os.open(path.name, _DIR_FLAGS, dir_fd=parent)
         try:
             if path not in self.keep:
-                if path.name in SKIPPED or not self.reader.may(os.fstat(fd), _READ | _SEARCH):
+                if path.name in SKIPPED or not self.reader.may(os.fstat(fd), READ | SEARCH):
                     return
                 if any(_exists(fd, marker) for marker in ("pyvenv.cfg", "CACHEDIR.TAG")):
                     return
@@ -139,7 +138,7 @@ class _Copier:
         fd = os.open(path.name, _FILE_FLAGS, dir_fd=parent)
         try:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or not self.reader.may(st, _READ):
+            if not stat.S_ISREG(st.st_mode) or not self.reader.may(st, READ):
                 return
             with open(dest, "xb") as out, os.fdopen(os.dup(fd), "rb") as src:
                 while chunk := src.read(1 << 20):
