@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import resource
 import statistics
 import sys
@@ -26,7 +25,8 @@ from typing import Any
 
 from codeteam.eval.config import EvalConfig
 from codeteam.eval.harness import Harness
-from codeteam.eval.humaneval import SOLUTION, HumanEval
+from codeteam.eval.problems import Problem
+from codeteam.eval.registry import dataset
 from codeteam.llm import Message, ToolDef, Turn, Usage
 from codeteam.store import Store
 
@@ -36,20 +36,20 @@ PARALLEL = 8
 
 
 class CanonicalSolver:
-    """Lead: one code task; code agent: writes the canonical solution, then says done."""
+    """Lead: one code task; code agent: writes the canonical files of the problem whose
+    prompt its first message holds, then says done."""
 
     name = "fake"
     model = "fake-model"
 
-    def __init__(self, answers: dict[str, str]) -> None:
-        self.answers = answers
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
 
     async def turn(
         self, *, system: str, messages: list[Message], tools: list[ToolDef], max_tokens: int
     ) -> Turn:
         first = messages[0]["content"][0]["text"]
-        pid = re.search(r"Problem (\S+?):", first)
-        assert pid is not None
+        (problem,) = [p for p in self.problems if p.prompt in first]
         turn = sum(1 for m in messages if m["role"] == "assistant")
         usage = Usage(100, 20)
         if "lead engineer" in system:
@@ -58,16 +58,19 @@ class CanonicalSolver:
                 return Turn([_use("assign_task", use)], "tool_use", usage, self.model)
             return Turn([{"type": "text", "text": "solved"}], "end_turn", usage, self.model)
         if turn == 0:
-            write = {"path": SOLUTION, "content": self.answers[pid.group(1)]}
-            return Turn([_use("write_file", write)], "tool_use", usage, self.model)
+            writes = [
+                _use("write_file", {"path": path, "content": data.decode()}, n)
+                for n, (path, data) in enumerate(problem.canonical.items())
+            ]
+            return Turn(writes, "tool_use", usage, self.model)
         return Turn([{"type": "text", "text": "done"}], "end_turn", usage, self.model)
 
     async def aclose(self) -> None:
         return None
 
 
-def _use(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "tool_use", "id": f"toolu_{name}", "name": name, "input": arguments}
+def _use(name: str, arguments: dict[str, Any], n: int = 0) -> dict[str, Any]:
+    return {"type": "tool_use", "id": f"toolu_{name}_{n}", "name": name, "input": arguments}
 
 
 def _cpu_s() -> float:
@@ -76,12 +79,12 @@ def _cpu_s() -> float:
     return sum(u.ru_utime + u.ru_stime for u in used)
 
 
-def whole_eval(mode: str) -> tuple[float, float, int, int, list[float]]:
+def whole_eval(mode: str, name: str = "humaneval") -> tuple[float, float, int, int, list[float]]:
     """Seconds for the whole eval, its CPU seconds, passed, total, and each problem's
     overhead (s)."""
-    data = HumanEval()
-    problems = data.problems()[: int(os.environ.get("EVAL_BENCH_LIMIT") or 164)]
-    solver = CanonicalSolver({p.id: p.canonical[SOLUTION].decode() for p in problems})
+    data = dataset(name)
+    problems = data.problems()[: int(os.environ.get("EVAL_BENCH_LIMIT") or 10_000)]
+    solver = CanonicalSolver(problems)
     overhead: list[float] = []
 
     def sink(event: dict[str, Any]) -> None:
@@ -93,7 +96,7 @@ def whole_eval(mode: str) -> tuple[float, float, int, int, list[float]]:
         os.environ["CODETEAM_RUN_DIR"] = str(Path(tmp, "runs"))
         Path(tmp).chmod(0o755)
         store = Store(Path(tmp, "runs.db"))
-        cfg = EvalConfig("humaneval", mode, tuple(p.id for p in problems), max_parallel=PARALLEL)
+        cfg = EvalConfig(name, mode, tuple(p.id for p in problems), max_parallel=PARALLEL)
         harness = Harness(cfg, data, problems, lambda _pid: solver, solver.model, store, sink)
         t0, cpu0 = time.perf_counter(), _cpu_s()
         result = asyncio.run(harness.run(solver.name))

@@ -230,3 +230,37 @@ def test_replay_gives_the_recorded_scores_with_no_network(tmp_path: Path) -> Non
         p: [r[k] for k in keys] for p, r in recorded.items()
     }
     assert [r["passed"] for r in recorded.values()].count(1) == 1
+
+
+def test_max_cost_covers_the_whole_eval(tmp_path: Path) -> None:
+    """$0.0012 a problem (two calls of 100 in / 20 out at $3/$15 per MTok) against a
+    $0.0015 cap: the second problem is stopped by it mid-way, the third never runs."""
+    with FakeAnthropic(solver("canonical")) as fake:
+        done = _eval(
+            tmp_path, fake.url, "--limit", "3", "--mode", "single", "--max-parallel", "1",
+            "--max-cost", "0.0015",
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    last = events(done.stdout)[-1]
+    assert last["status"] == "stopped" and last["passed"] == 1
+    rows = _scored(tmp_path, last["eval_id"])
+    assert rows["HumanEval/0"]["passed"]
+    assert str(rows["HumanEval/1"]["reason"]).startswith("stopped by a limit: cost")
+    assert rows["HumanEval/2"]["reason"] == "not run: the eval's cost cap (--max-cost) was reached"
+    assert rows["HumanEval/2"]["model_calls"] == 0
+    assert sum(r["cost_usd"] for r in rows.values()) <= 0.0015 + 0.0006 + 1e-9
+
+
+def test_a_problem_whose_agent_times_out_counts_as_failed_with_the_reason(tmp_path: Path) -> None:
+    canonical = solver("canonical")
+
+    def slow(req: ModelRequest) -> Response:
+        reply = canonical(req)
+        reply.delay = 5.0  # type: ignore[union-attr]
+        return reply
+
+    with FakeAnthropic(slow) as fake:
+        done = _eval(tmp_path, fake.url, "--limit", "1", "--mode", "single", "--task-timeout", "1")
+    assert done.returncode == 0, done.stderr
+    (row,) = _scored(tmp_path, events(done.stdout)[-1]["eval_id"]).values()
+    assert not row["passed"] and "timed out after 1 s" in str(row["reason"])

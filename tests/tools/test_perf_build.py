@@ -283,7 +283,7 @@ async def test_build_refuses_a_dist_symlink_out_of_the_roots(
 # ---------------------------------------------------------------------- issue 2 leftovers
 
 
-async def test_go_race_detector_finds_a_data_race(ctx: Any) -> None:
+async def test_go_race_detector_finds_a_data_race(ctx: Any, state_dir: Path) -> None:
     plain = await call(ctx, "run_tests", path="gobench/racy")
     assert plain.structured["status"] == "ok", plain.text
     out = await call(ctx, "run_tests", path="gobench/racy", race=True, timeout_s=120)
@@ -292,6 +292,11 @@ async def test_go_race_detector_finds_a_data_race(ctx: Any) -> None:
     (case,) = s["tests"]
     assert case["name"] == "TestCounterRace" and case["outcome"] == "failed"
     assert "DATA RACE" in s["output"] or "race detected" in (case["message"] or "")
+    # The -race standard library was built once from trusted source into the seed, which
+    # each -race call copies into a private cache that is gone afterwards.
+    cache = state_dir / "cache"
+    assert [p.name for p in (cache / "go-race-seed").glob("ready-*")], "no race seed"
+    assert not list(cache.glob("private-*"))
 
 
 RACE_HOG = """package hog

@@ -52,6 +52,9 @@ def test_with_a_token_a_browser_presents_it_once_then_by_cookie(recorded: Record
             page = browser.get(f"/runs/{recorded.run_id}")
             assert page.status_code == 200 and "calc.py" in page.text
         assert httpx.get(ui.url + "/?token=wrong").status_code == 401
+        # the redirect that drops the token never leaves the site
+        off_site = httpx.get(ui.url + "//evil.example/?token=s3cret")
+        assert off_site.status_code == 303 and off_site.headers["location"] == "/evil.example/"
     finally:
         stop_ui(ui)
 

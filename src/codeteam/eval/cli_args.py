@@ -27,7 +27,9 @@ def add_eval_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     add_provider_args(ev)
     ev.add_argument("--max-parallel", type=int, default=4, help="problems at once (default 4)")
-    add_budget_args(ev, cost="cost cap for the whole eval, USD")
+    add_budget_args(
+        ev, cost="cost cap for the whole eval, USD", tokens="token cap for each problem's run"
+    )
     ev.add_argument(
         "--resume",
         metavar="EVAL_ID",

@@ -3,9 +3,9 @@
 the scoring server, then recorded.
 
 The agents never see the hidden tests: their servers are rooted at their own workspace,
-and the tests are written only into a copy of their result, under the scoring server's
-root, after they have finished. A problem's record is written once, when it is scored;
-``resume`` skips the scored ones.
+and the tests exist only in the scoring server's calls and in a copy of their result
+under that server's root, made after they have finished. A problem's record is written
+once, when it is scored; ``resume`` skips the scored ones.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from codeteam.store.evals import Evals, ProblemRecord
 from codeteam.store.owner import HEARTBEAT_S
 from codeteam.team.budget import RunBudget, load_prices, price_for
 from codeteam.team.config import RunResult, TeamConfig
+from codeteam.team.mcp import innermost
 
 #: Where the eval's own events go (eval_started, problem_scored...: plain JSON objects).
 Sink = Callable[[dict[str, Any]], None]
@@ -52,9 +53,8 @@ class EvalResult:
 
 
 def _describe(exc: BaseException) -> str:
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+    inner = innermost(exc)
+    return str(inner) if isinstance(inner, ConfigError) else f"{type(inner).__name__}: {inner}"
 
 
 def slug(problem_id: str) -> str:

@@ -1,9 +1,9 @@
 """The scoring server: one ``codeteam serve`` of its own, rooted where the hidden tests go.
 
 The agents' servers are rooted at their workspaces and this one at a directory they
-never see. A problem's result is copied into a fresh directory here; the dataset adds
-its hidden tests to that copy and runs them through this server's tools, in the
-sandbox, after the agents have finished.
+never see. A problem's result is copied into a fresh directory here after the agents have
+finished; the dataset runs its hidden tests against that copy through this server's tools,
+in the sandbox (adding test files to the copy, or sending a program that holds them).
 """
 
 from __future__ import annotations

@@ -12,9 +12,11 @@ def add_provider_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", help="API endpoint (env ANTHROPIC_BASE_URL / OPENAI_BASE_URL)")
 
 
-def add_budget_args(p: argparse.ArgumentParser, *, cost: str) -> None:
-    """The limits of a team run (per agent, per task, per run); ``cost`` says what
-    ``--max-cost`` covers."""
+def add_budget_args(
+    p: argparse.ArgumentParser, *, cost: str, tokens: str = "token cap for the whole run"
+) -> None:
+    """The limits of a team run (per agent, per task, per run); ``cost`` and ``tokens``
+    say what ``--max-cost`` and ``--max-run-tokens`` cover."""
     p.add_argument("--max-turns", type=int, default=20, help="model turns per agent (20)")
     p.add_argument("--task-timeout", type=float, default=900.0, help="seconds per task (900)")
     p.add_argument("--max-tokens", type=int, default=8192, help="output tokens per turn")
@@ -25,7 +27,7 @@ def add_budget_args(p: argparse.ArgumentParser, *, cost: str) -> None:
         default=3,
         help="stop an agent making the same tool call this many times in a row (3; 0 off)",
     )
-    p.add_argument("--max-run-tokens", type=int, help="token cap for the whole run")
+    p.add_argument("--max-run-tokens", type=int, help=tokens)
     p.add_argument("--max-cost", type=float, help=cost)
     p.add_argument("--prices", help="JSON/TOML price table {model: {input, output}} per MTok")
 

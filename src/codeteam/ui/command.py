@@ -76,5 +76,6 @@ def _serve(store: Store, settings: Settings, sock: socket.socket) -> None:
     from codeteam.protocol.http.guard import Guard
     from codeteam.ui.app import UiApp
 
-    config = uvicorn_config(UiApp(store, Guard(settings)), settings)
+    app = UiApp(store, Guard(settings), token=settings.token)
+    config = uvicorn_config(app, settings)
     uvicorn.Server(config).run(sockets=[sock])  # host and port: those of the socket

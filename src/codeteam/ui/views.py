@@ -193,10 +193,10 @@ def run_page(store: Store, run_id: str) -> dict[str, Any]:
 
 
 def runs_stamp(store: Store) -> tuple[Any, ...]:
-    """Changes whenever ``/`` would show something else (new runs, ends, tokens)."""
+    """Changes whenever ``/`` would show something else (new runs, ends, tasks, tokens)."""
     row = store.db.execute(
         "SELECT COUNT(*), MAX(started_at), MAX(finished_at), "
-        "(SELECT MAX(id) FROM model_calls) FROM runs"
+        "(SELECT MAX(id) FROM model_calls), (SELECT MAX(rowid) FROM tasks) FROM runs"
     ).fetchone()
     return (*tuple(row), tuple(sorted(store.orphans())))
 

@@ -24,7 +24,7 @@
     }
     busy = true;
     try {
-      const response = await fetch(window.location.href, { headers: { "X-Live": "1" } });
+      const response = await fetch(window.location.href);
       if (response.ok) {
         const html = await response.text();
         const fresh = new DOMParser().parseFromString(html, "text/html").getElementById("content");

@@ -1,0 +1,3 @@
+module csvrec
+
+go 1.22

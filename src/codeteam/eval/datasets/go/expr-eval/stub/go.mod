@@ -1,0 +1,3 @@
+module expr
+
+go 1.22

@@ -1,0 +1,3 @@
+module histogram
+
+go 1.22

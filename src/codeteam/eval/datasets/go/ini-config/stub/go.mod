@@ -1,0 +1,3 @@
+module ini
+
+go 1.22

@@ -1,0 +1,3 @@
+module intervals
+
+go 1.22

@@ -1,0 +1,3 @@
+module pubsub
+
+go 1.22

@@ -1,0 +1,3 @@
+module dsu
+
+go 1.22
