@@ -17,6 +17,23 @@ from tests.cluster.raycluster import RayCluster, free_port
 PRINT = "import sys; print(int(sys.stdin.read()) * 7)"
 
 
+def _ray_loaded_in_servers() -> list[bool]:
+    """For each ``codeteam serve --executor ray`` of this test process: whether Ray's core
+    library is mapped into it."""
+    import os
+
+    loaded = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if b"serve" in cmdline and b"ray" in cmdline and int(stat[1]) == os.getpid():
+            loaded.append("_raylet" in Path(f"/proc/{pid}/maps").read_text())
+    return loaded
+
+
 async def _seven_times(client: object, n: int) -> object:
     return await client.call_tool(  # type: ignore[attr-defined]
         "execute_code", {"language": "python", "code": PRINT, "stdin": str(n)}
@@ -41,6 +58,7 @@ for host in ("{cluster.head_ip}", "127.0.0.1"):
     socket.create_connection((cluster.head_ip, cluster.port), timeout=2).close()
     async with ray_client(cluster, workspace, "--max-concurrency", "2") as client:
         results = await asyncio.gather(*(_seven_times(client, n) for n in range(24)))
+        assert _ray_loaded_in_servers() == [False]  # Ray lives in the agent, not the server
         probes = await asyncio.gather(
             *(
                 client.call_tool("execute_code", {"language": "python", "code": probe})
