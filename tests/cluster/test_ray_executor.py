@@ -143,3 +143,31 @@ async def test_remote_run_tests_give_the_local_per_test_results(
         assert len(_per_test(remote[project])) >= 2
     unpacked = [p for p in (STATE / "cluster" / "projects").iterdir() if len(p.name) == 64]
     assert len([p for p in unpacked if p.stat().st_mtime >= started]) >= 2  # as snapshots
+
+
+async def test_a_full_cluster_refuses_at_once_saying_when_to_retry(
+    cluster: RayCluster, workspace: Path
+) -> None:
+    slow = "import time; time.sleep(2); print('done')"
+    async with ray_client(
+        cluster, workspace, "--max-concurrency", "1", "--ray-queue", "2"
+    ) as client:
+        await _seven_times(client, 1)  # the server and its hosts are up
+        started = time.monotonic()
+
+        async def call() -> tuple[object, float]:
+            result = await client.call_tool(
+                "execute_code", {"language": "python", "code": slow}
+            )
+            return result, time.monotonic() - started
+
+        answers = await asyncio.gather(*(call() for _ in range(12)))
+    refused = [(r, t) for r, t in answers if r.is_error]
+    done = [r for r, _ in answers if not r.is_error]
+    # 3 nodes x 1 slot running, 2 waiting: the other 7 are refused, at once
+    assert len(done) == 5 and all(r.structured_content["stdout"] == "done\n" for r in done)
+    assert len(refused) == 7
+    for result, took in refused:
+        text = result.content[0].text
+        assert "cluster busy" in text and "retry in" in text, text
+        assert took < 2.0, (took, sorted(round(t, 1) for _, t in answers))  # not after waiting

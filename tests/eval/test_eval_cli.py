@@ -249,3 +249,18 @@ def test_max_cost_covers_the_whole_eval(tmp_path: Path) -> None:
     assert rows["HumanEval/2"]["reason"] == "not run: the eval's cost cap (--max-cost) was reached"
     assert rows["HumanEval/2"]["model_calls"] == 0
     assert sum(r["cost_usd"] for r in rows.values()) <= 0.0015 + 0.0006 + 1e-9
+
+
+def test_a_problem_whose_agent_times_out_counts_as_failed_with_the_reason(tmp_path: Path) -> None:
+    canonical = solver("canonical")
+
+    def slow(req: ModelRequest) -> Response:
+        reply = canonical(req)
+        reply.delay = 5.0  # type: ignore[union-attr]
+        return reply
+
+    with FakeAnthropic(slow) as fake:
+        done = _eval(tmp_path, fake.url, "--limit", "1", "--mode", "single", "--task-timeout", "1")
+    assert done.returncode == 0, done.stderr
+    (row,) = _scored(tmp_path, events(done.stdout)[-1]["eval_id"]).values()
+    assert not row["passed"] and "timed out after 1 s" in str(row["reason"])

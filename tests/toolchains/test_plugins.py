@@ -1,7 +1,8 @@
 """A language is one module plus one entry point: a toy language installed through the
 ``codeteam.toolchains`` group (a distribution on the server's sys.path, as pip would leave
 it) shows in ``list_toolchains`` and runs in ``execute_code``, through a real MCP session
-with the official SDK client, beside the built-in languages registered the same way."""
+with the official SDK client, beside the built-in languages registered the same way (which
+win over a plugin claiming their name)."""
 
 from __future__ import annotations
 
@@ -57,8 +58,11 @@ def install_toy(site: Path) -> None:
     info = site / "codeteam_toy-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: codeteam-toy\nVersion: 0.1\n")
+    # It also claims "python": codeteam's own toolchain must still be the one that runs.
     (info / "entry_points.txt").write_text(
-        "[codeteam.toolchains]\ntoy = codeteam_toy:ToyToolchain\n"
+        "[console_scripts]\ntoy = codeteam_toy:main\n\n"
+        "[codeteam.toolchains]\n# a comment\n"
+        "toy = codeteam_toy:ToyToolchain [fast]\npython = codeteam_toy:ToyToolchain\n"
     )
 
 

@@ -57,3 +57,23 @@ def test_without_a_runtime_python_falls_back_to_the_system_interpreter_and_names
     assert info.available and python.path == str(system)
     name = Path(os.path.realpath(system)).name  # python3.11
     assert python.version == name.removeprefix("python")
+
+
+async def test_list_toolchains_detects_once_per_server(
+    ctx: Any, workspace: Path, state_dir: Path
+) -> None:
+    """Calls at once share one detection, later calls get the very same answer (its
+    encoding is reused); another server's services detect for themselves."""
+    import asyncio
+
+    from codeteam.tools.toolchains_tool import list_toolchains
+    from tests.tools.conftest import make_context
+
+    first, second = await asyncio.gather(list_toolchains(ctx), list_toolchains(ctx))
+    assert first is second and await list_toolchains(ctx) is first
+    other = make_context(workspace, state_dir)
+    try:
+        theirs = await list_toolchains(other)
+        assert theirs is not first and theirs == first
+    finally:
+        await other.services.aclose()

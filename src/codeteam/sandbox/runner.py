@@ -112,46 +112,15 @@ class Supervisor:
         out, err = CappedBuffer(output_cap), CappedBuffer(output_cap)
         flood_at = FLOOD_FACTOR * max(output_cap, _CHUNK)
 
-        async def drain(stream: asyncio.StreamReader | None, buf: CappedBuffer) -> None:
-            assert stream is not None
-            while chunk := await stream.read(_CHUNK):
-                buf.feed(chunk)
-                if out.total + err.total > flood_at and self._killed_for is None:
-                    self.stop("output")
-
-        async def feed() -> None:
-            if dispatch is not None:
-                with contextlib.suppress(OSError):
-                    await dispatch()
-            if proc.stdin is None:
-                return
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                proc.stdin.write(stdin)
-                await proc.stdin.drain()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                proc.stdin.close()
-                # collects the pipe's closing error (a program that never read its input),
-                # which asyncio would otherwise log as never retrieved
-                await proc.stdin.wait_closed()
-
         async def everything() -> int:
-            await asyncio.gather(drain(proc.stdout, out), drain(proc.stderr, err), feed())
+            await asyncio.gather(
+                self._drain(proc.stdout, out, out, err, flood_at),
+                self._drain(proc.stderr, err, out, err, flood_at),
+                _feed(proc, stdin, dispatch),
+            )
             return await proc.wait()
 
-        task = asyncio.ensure_future(everything())
-        timed_out = False
-        try:
-            try:
-                returncode = await asyncio.wait_for(asyncio.shield(task), timeout_s)
-            except TimeoutError:
-                timed_out = True
-                self.stop("wall_clock")
-                returncode = await _settle(task, proc)
-        except asyncio.CancelledError:
-            self.stop("cancelled")
-            with contextlib.suppress(BaseException):
-                await _settle(task, proc)
-            raise
+        returncode, timed_out = await self._wait(asyncio.ensure_future(everything()), timeout_s)
         return Outcome(
             returncode=returncode,
             stdout=out.getvalue(),
@@ -161,6 +130,60 @@ class Supervisor:
             killed_for=self._killed_for,
             duration_ms=(time.perf_counter() - started) * 1000,
         )
+
+    async def _drain(
+        self,
+        stream: asyncio.StreamReader | None,
+        into: CappedBuffer,
+        out: CappedBuffer,
+        err: CappedBuffer,
+        flood_at: int,
+    ) -> None:
+        """Read one pipe to its end into ``into``; once both pipes together carried
+        ``flood_at`` bytes, the tree is killed (limit ``output``)."""
+        assert stream is not None
+        while chunk := await stream.read(_CHUNK):
+            into.feed(chunk)
+            if out.total + err.total > flood_at and self._killed_for is None:
+                self.stop("output")
+
+    async def _wait(self, task: asyncio.Future[int], timeout_s: float) -> tuple[int, bool]:
+        """The exit status, and whether the wall clock ran out (the tree is then killed,
+        limit ``wall_clock``). Cancelled: kills the tree (``cancelled``) and re-raises."""
+        proc = self._proc
+        assert proc is not None
+        try:
+            try:
+                return await asyncio.wait_for(asyncio.shield(task), timeout_s), False
+            except TimeoutError:
+                self.stop("wall_clock")
+                return await _settle(task, proc), True
+        except asyncio.CancelledError:
+            self.stop("cancelled")
+            with contextlib.suppress(BaseException):
+                await _settle(task, proc)
+            raise
+
+
+async def _feed(
+    proc: asyncio.subprocess.Process,
+    stdin: bytes,
+    dispatch: Callable[[], Awaitable[None]] | None,
+) -> None:
+    """Hand a pooled sandbox its program (``dispatch``), then write ``stdin`` and close it."""
+    if dispatch is not None:
+        with contextlib.suppress(OSError):
+            await dispatch()
+    if proc.stdin is None:
+        return
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        proc.stdin.write(stdin)
+        await proc.stdin.drain()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        proc.stdin.close()
+        # collects the pipe's closing error (a program that never read its input),
+        # which asyncio would otherwise log as never retrieved
+        await proc.stdin.wait_closed()
 
 
 async def _settle(task: asyncio.Future[int], proc: asyncio.subprocess.Process) -> int:

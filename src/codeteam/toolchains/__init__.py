@@ -16,7 +16,8 @@ from codeteam.toolchains.base import Toolchain, ToolchainInfo
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from importlib.metadata import EntryPoint
+
+    from codeteam.toolchains.plugins import Plugin
 
 ENTRY_POINT_GROUP = "codeteam.toolchains"
 #: The distribution whose toolchains are the built-in ones.
@@ -29,18 +30,18 @@ class UnknownLanguage(LookupError):
     """No toolchain is registered for the language: the message lists those that are."""
 
 
-def registered() -> dict[str, EntryPoint]:
+def registered() -> dict[str, Plugin]:
     """The group's entry points by language: codeteam's own first (in the order of
     :data:`LISTED_FIRST`), then the others by name."""
-    from importlib.metadata import entry_points
+    from codeteam.toolchains.plugins import entry_points
 
-    def own_first(ep: EntryPoint) -> tuple[bool, int, str]:
-        own = ep.dist is not None and ep.dist.name == OWN_DISTRIBUTION
+    def own_first(ep: Plugin) -> tuple[bool, int, str]:
+        own = ep.distribution == OWN_DISTRIBUTION
         rank = LISTED_FIRST.index(ep.name) if ep.name in LISTED_FIRST else len(LISTED_FIRST)
         return (not own, rank if own else 0, ep.name)
 
-    found: dict[str, EntryPoint] = {}
-    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=own_first):
+    found: dict[str, Plugin] = {}
+    for ep in sorted(entry_points(ENTRY_POINT_GROUP), key=own_first):
         found.setdefault(ep.name, ep)
     return found
 
@@ -52,9 +53,9 @@ class Registry:
         self.runtime = runtime
         self._toolchains: dict[str, Toolchain] = {}
         self._detected: dict[str, ToolchainInfo] = {}
-        self._registered: dict[str, EntryPoint] | None = None
+        self._registered: dict[str, Plugin] | None = None
 
-    def _entry_points(self) -> dict[str, EntryPoint]:
+    def _entry_points(self) -> dict[str, Plugin]:
         if self._registered is None:
             self._registered = registered()
         return self._registered

@@ -397,13 +397,7 @@ class GoToolchain:
             packages = [p for p in packages if p.rel_dir in chosen]
         if not packages:
             return [], SandboxResult(0, None, b"no test files\n", b"", False, False, None, 0.0)
-        if race:
-            seed = await self.race_seed(executor, go)
-            with fresh_cache(executor) as cache:
-                built = await self._compile_tests(executor, go, module, packages, cache, seed)
-            executor = executor.unbounded_memory()
-        else:
-            built = await self._compile_tests(executor, go, module, packages)
+        built, executor = await self._compile_for_test(executor, go, module, packages, race)
         if built.exit_code != 0:
             return [], built
         test2json = await self.cmd_tool(executor, go, "test2json")
@@ -412,26 +406,9 @@ class GoToolchain:
         last = built
         for i, package in enumerate(packages):
             names = [*chosen.get(None, []), *chosen.get(package.rel_dir, [])]
-            argv = [
-                "/work/test2json",
-                "-t",
-                "-p",
-                package.import_path,
-                "/work/pkg.test",
-                "-test.v=test2json",
-                "-test.paniconexit0",
-            ]
-            if names:
-                argv.append(f"-test.run=^({'|'.join(names)})$")
-            last = await executor.run(
-                SandboxSpec(
-                    argv=argv,
-                    files={"test2json": test2json, "pkg.test": built.files[f"/work/out/{i}.test"]},
-                    executables=frozenset({"test2json", "pkg.test"}),
-                    binds=[common.project_bind(module)],
-                    cwd=common.in_project(package.rel_dir),
-                    timeout_s=timeout_s,
-                )
+            binary = built.files[f"/work/out/{i}.test"]
+            last = await self._run_tests(
+                executor, test2json, binary, module, package, names, timeout_s
             )
             prefix = f"{package.rel_dir}::" if qualify else ""
             cases.extend(parse_test2json(last.stdout, prefix))
@@ -448,6 +425,52 @@ class GoToolchain:
             stdout=b"".join(stdout),
             stderr=b"".join(stderr),
             duration_ms=duration,
+        )
+
+    async def _compile_for_test(
+        self, executor: Executor, go: str, module: Path, packages: list[_Package], race: bool
+    ) -> tuple[SandboxResult, Executor]:
+        """The packages' test binaries, and the executor to run them with: with ``race``,
+        built in a fresh private cache (cgo; started from the race seed) and run without the
+        address-space limit."""
+        if not race:
+            return await self._compile_tests(executor, go, module, packages), executor
+        seed = await self.race_seed(executor, go)
+        with fresh_cache(executor) as cache:
+            built = await self._compile_tests(executor, go, module, packages, cache, seed)
+        return built, executor.unbounded_memory()
+
+    async def _run_tests(
+        self,
+        executor: Executor,
+        test2json: bytes,
+        binary: bytes,
+        module: Path,
+        package: _Package,
+        names: list[str],
+        timeout_s: float,
+    ) -> SandboxResult:
+        """One package's test binary (only ``names``, when given) under ``test2json``."""
+        argv = [
+            "/work/test2json",
+            "-t",
+            "-p",
+            package.import_path,
+            "/work/pkg.test",
+            "-test.v=test2json",
+            "-test.paniconexit0",
+        ]
+        if names:
+            argv.append(f"-test.run=^({'|'.join(names)})$")
+        return await executor.run(
+            SandboxSpec(
+                argv=argv,
+                files={"test2json": test2json, "pkg.test": binary},
+                executables=frozenset({"test2json", "pkg.test"}),
+                binds=[common.project_bind(module)],
+                cwd=common.in_project(package.rel_dir),
+                timeout_s=timeout_s,
+            )
         )
 
     def collected_nothing(self, exit_code: int | None) -> bool:

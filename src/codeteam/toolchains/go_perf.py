@@ -9,12 +9,12 @@ test2json) and reads the collected profile in a run sandbox of its own.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeteam.executor import Executor
-from codeteam.sandbox.spec import SandboxResult, SandboxSpec
+from codeteam.sandbox.spec import Bind, SandboxResult, SandboxSpec
 from codeteam.toolchains import common
 from codeteam.toolchains.base import Benchmark, ProfileEntry
 
@@ -134,6 +134,16 @@ def parse_bench(output: str, prefix: str = "") -> list[Benchmark]:
     return found
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A test binary to profile (in ``built``'s files), and how to run it."""
+
+    built: SandboxResult
+    flags: list[str]
+    binds: list[Bind]
+    cwd: str
+
+
 async def profile(
     tc: GoToolchain,
     executor: Executor,
@@ -147,42 +157,20 @@ async def profile(
     go = tc._need_go()
     benches, tests = _names(select)
     if isinstance(source, str):
-        files = {**tc.snippet(source), PROFILE_TEST: PROFILE_MAIN}
-        argv = ["/bin/sh", "-c", "go test -c -vet=off -o /work/out/0.test .", "sh"]
-        path = f"{Path(go).parent}:/usr/bin:/bin"
-        built = await executor.run(
-            tc._build_spec(executor, argv, files=files, collect=["/work/out/0.test"], path=path)
-        )
-        flags = ["-test.run=^TestCodeteamProfile$"]
-        binds, cwd = [], "/work"
+        compiled = await _compile_program(tc, executor, go, source)
     else:
-        project, target = source
-        module = tc._module(project, target)
-        packages = await _listed(tc, executor, go, module, target)
-        if len(packages) != 1:
-            names = ", ".join(p.rel_dir for p in packages) or "none"
-            raise ValueError(
-                f"profile needs one Go package with tests; {target.name or '.'} holds "
-                f"{len(packages)} ({names}): give the package's directory"
-            )
-        built = await tc._compile_tests(executor, go, module, packages)
-        flags = [
-            f"-test.run={_anchored(tests) if tests else ('^$' if benches else '.')}",
-            f"-test.bench={_anchored(benches) if benches else ('.' if not tests else '^$')}",
-            "-test.benchtime=200ms",
-        ]
-        binds = [common.project_bind(module)]
-        cwd = common.in_project(packages[0].rel_dir)
+        compiled = await _compile_package(tc, executor, go, *source, benches, tests)
+    built = compiled.built
     binary = built.files.get("/work/out/0.test")
     if built.exit_code != 0 or not binary:
         return [], built
     ran = await executor.run(
         SandboxSpec(
-            argv=["/work/pkg.test", f"-test.cpuprofile={CPU_PROFILE}", *flags],
+            argv=["/work/pkg.test", f"-test.cpuprofile={CPU_PROFILE}", *compiled.flags],
             files={"pkg.test": binary},
             executables=frozenset({"pkg.test"}),
-            binds=binds,
-            cwd=cwd,
+            binds=compiled.binds,
+            cwd=compiled.cwd,
             timeout_s=timeout_s,
             collect=[CPU_PROFILE],
         )
@@ -190,6 +178,56 @@ async def profile(
     data = ran.files.get(CPU_PROFILE)
     if not data:
         return [], ran
+    entries = await _pprof_top(tc, executor, go, data, top)
+    if isinstance(source, str):
+        entries = _as_main(entries)
+    return entries[:top], replace(ran, duration_ms=built.duration_ms + ran.duration_ms)
+
+
+async def _compile_program(tc: GoToolchain, executor: Executor, go: str, code: str) -> _Compiled:
+    """A ``package main`` compiled as a test whose one test runs ``main()``."""
+    files = {**tc.snippet(code), PROFILE_TEST: PROFILE_MAIN}
+    argv = ["/bin/sh", "-c", "go test -c -vet=off -o /work/out/0.test .", "sh"]
+    path = f"{Path(go).parent}:/usr/bin:/bin"
+    built = await executor.run(
+        tc._build_spec(executor, argv, files=files, collect=["/work/out/0.test"], path=path)
+    )
+    return _Compiled(built, ["-test.run=^TestCodeteamProfile$"], [], "/work")
+
+
+async def _compile_package(
+    tc: GoToolchain,
+    executor: Executor,
+    go: str,
+    project: Path,
+    target: Path,
+    benches: list[str],
+    tests: list[str],
+) -> _Compiled:
+    """The one package with tests under ``target``, compiled, with the selected tests and
+    benchmarks (a ValueError unless there is exactly one such package)."""
+    module = tc._module(project, target)
+    packages = await _listed(tc, executor, go, module, target)
+    if len(packages) != 1:
+        names = ", ".join(p.rel_dir for p in packages) or "none"
+        raise ValueError(
+            f"profile needs one Go package with tests; {target.name or '.'} holds "
+            f"{len(packages)} ({names}): give the package's directory"
+        )
+    built = await tc._compile_tests(executor, go, module, packages)
+    flags = [
+        f"-test.run={_anchored(tests) if tests else ('^$' if benches else '.')}",
+        f"-test.bench={_anchored(benches) if benches else ('.' if not tests else '^$')}",
+        "-test.benchtime=200ms",
+    ]
+    binds = [common.project_bind(module)]
+    return _Compiled(built, flags, binds, common.in_project(packages[0].rel_dir))
+
+
+async def _pprof_top(
+    tc: GoToolchain, executor: Executor, go: str, cpu_profile: bytes, top: int
+) -> list[ProfileEntry]:
+    """``pprof -top`` of a collected CPU profile, in a run sandbox of its own."""
     pprof = await tc.cmd_tool(executor, go, "pprof")
     report = await executor.run(
         SandboxSpec(
@@ -201,21 +239,24 @@ async def profile(
                 f"-nodecount={top}",
                 "/work/cpu.out",
             ],
-            files={"pprof": pprof, "cpu.out": data},
+            files={"pprof": pprof, "cpu.out": cpu_profile},
             executables=frozenset({"pprof"}),
             env={"HOME": "/tmp", "PPROF_TMPDIR": "/tmp"},  # noqa: S108 - the sandbox's own /tmp
             timeout_s=60.0,
         )
     )
-    entries = parse_top(common.text(report.stdout))
-    if isinstance(source, str):  # a test binary names package main by its import path
-        entries = [
-            replace(e, function="main." + e.function.removeprefix("snippet."))
-            if e.function.startswith("snippet.")
-            else e
-            for e in entries
-        ]
-    return entries[:top], replace(ran, duration_ms=built.duration_ms + ran.duration_ms)
+    return parse_top(common.text(report.stdout))
+
+
+def _as_main(entries: list[ProfileEntry]) -> list[ProfileEntry]:
+    """A program's functions by their ``main.`` names: its test binary names package main
+    by the import path (``snippet.``)."""
+    return [
+        replace(e, function="main." + e.function.removeprefix("snippet."))
+        if e.function.startswith("snippet.")
+        else e
+        for e in entries
+    ]
 
 
 def parse_top(output: str) -> list[ProfileEntry]:

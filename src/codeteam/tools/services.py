@@ -6,12 +6,18 @@ Created on the first tool call, never at start-up; creating it does no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codeteam.config import Settings
 from codeteam.executor import Executor
 from codeteam.toolchains import Registry, UnknownLanguage
 from codeteam.toolchains.base import Toolchain
 from codeteam.tools.base import ToolError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from codeteam.tools.toolchains_tool import ToolchainsResult
 
 
 @dataclass
@@ -20,6 +26,9 @@ class Services:
     #: runs every spec with the server's limits and output cap (which one: --executor)
     executor: Executor
     toolchains: Registry
+    #: ``list_toolchains``' answer, detected once for this server's registry (see
+    #: :mod:`codeteam.tools.toolchains_tool`)
+    toolchain_listing: asyncio.Task[ToolchainsResult] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

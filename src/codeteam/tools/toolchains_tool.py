@@ -30,21 +30,14 @@ class ToolchainsResult:
         return "\n".join(lines)
 
 
-class _Detection:
-    """The detection for one registry, shared by every call: the first call starts it,
+async def list_toolchains(ctx: ToolContext) -> ToolchainsResult:
+    """The detection is shared by every call of this server: the first call starts it,
     calls arriving meanwhile wait for the same one, later calls get the very same result
     object (so ToolSpec.call and the protocol reuse its encoding instead of redoing it)."""
-
-    registry: Any = None
-    task: asyncio.Task[ToolchainsResult] | None = None
-
-
-async def list_toolchains(ctx: ToolContext) -> ToolchainsResult:
-    registry = ctx.services.toolchains
-    task = _Detection.task
-    if _Detection.registry is not registry or task is None or _failed(task):
-        task = _Detection.task = asyncio.ensure_future(_detect(registry))
-        _Detection.registry = registry
+    services = ctx.services
+    task = services.toolchain_listing
+    if task is None or _failed(task):
+        task = services.toolchain_listing = asyncio.ensure_future(_detect(services.toolchains))
     if task.done():
         return task.result()
     return await asyncio.shield(task)  # a cancelled caller leaves it to the others

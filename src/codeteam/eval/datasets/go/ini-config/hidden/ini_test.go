@@ -46,11 +46,11 @@ func TestEmptyDocument(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	cases := map[string]string{
-		"a = 1\njunk line\n":   "line 2",
-		"[]\n":                  "line 1",
-		"\n\n[unterminated\n":  "line 3",
-		"ok=1\n = value\n":     "line 2",
-		"[s]\n[ ]\n":            "line 2",
+		"a = 1\njunk line\n":  "line 2",
+		"[]\n":                "line 1",
+		"\n\n[unterminated\n": "line 3",
+		"ok=1\n = value\n":    "line 2",
+		"[s]\n[ ]\n":          "line 2",
 	}
 	for src, want := range cases {
 		got, err := Parse(src)

@@ -1,0 +1,3 @@
+module bqueue
+
+go 1.22

@@ -1,0 +1,3 @@
+module humandur
+
+go 1.22

@@ -1,0 +1,3 @@
+module trie
+
+go 1.22
