@@ -72,11 +72,15 @@ class RayCluster:
         return env
 
     def start(self) -> RayCluster:
-        head = ["--head", f"--port={self.port}", f"--temp-dir={self.temp}"]
-        self._start("head", self.head_ip, [*head, "--include-dashboard=false"], self.pin)
+        self.restart_head()
         for i in range(self.workers):
             self.add_worker(f"worker{i + 1}")
         return self
+
+    def restart_head(self) -> Node:
+        """A new head at the same address (a new cluster, as after the head's machine died)."""
+        head = ["--head", f"--port={self.port}", f"--temp-dir={self.temp}"]
+        return self._start("head", self.head_ip, [*head, "--include-dashboard=false"], self.pin)
 
     def add_worker(self, name: str, ip: str | None = None, pin: int | None = None) -> Node:
         ip = ip or f"127.0.0.{len(self.nodes) + 2}"

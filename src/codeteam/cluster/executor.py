@@ -84,8 +84,8 @@ class _Agent:
             self.writer.close()
         else:
             self.sock.close()
-        try:
-            await asyncio.wait_for(asyncio.to_thread(self.proc.wait), 10)
+        try:  # it ends when its socket closes; Ray's exit hooks may hang on a lost cluster
+            await asyncio.wait_for(asyncio.to_thread(self.proc.wait), 2)
         except TimeoutError:
             self.proc.kill()
             await asyncio.to_thread(self.proc.wait)
