@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from codeteam.sandbox import bwrap, unsafe
     from codeteam.sandbox.cgroup import MemoryCgroups
+    from codeteam.sandbox.etc import EtcTrees
     from codeteam.sandbox.pool import Pool
     from codeteam.sandbox.runner import Outcome, Supervisor
     from codeteam.sandbox.uids import UidLease
@@ -90,6 +91,7 @@ class Sandbox:
         self._lease: UidLease | None = None
         self._pool: Pool | None = None
         self._cgroups: MemoryCgroups | str | None = None  # str: why there are none
+        self._etc: EtcTrees | None = None  # the sandboxes' prepared /etc trees
         self._subreaper = False  # this process reaps the trees' orphans (set once)
         self._warned_unsafe = False
 
@@ -276,6 +278,7 @@ class Sandbox:
                 gid=gid,
                 switch_user=switch,
                 runtime=self._settings.runtime,
+                etc=self._etc_tree(uid, gid),
                 pass_fds=pass_fds,
                 cgroup_procs=cgroup_procs,
             )
@@ -369,6 +372,15 @@ class Sandbox:
         await self._return_uids()
         if self._cgroups is not None and not isinstance(self._cgroups, str):
             self._cgroups.close()  # every slot is swept (empty) by now
+        if self._etc is not None:
+            self._etc.close()
+
+    def _etc_tree(self, uid: int, gid: int) -> Path:
+        if self._etc is None:
+            from codeteam.sandbox.etc import EtcTrees
+
+            self._etc = EtcTrees()
+        return self._etc.tree(uid, gid)
 
     def _warn_unsafe(self) -> None:
         if not self._warned_unsafe:

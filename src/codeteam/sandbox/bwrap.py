@@ -2,8 +2,9 @@
 carry its files in (memfds read by ``--file``), so no code or data is on a command line.
 
 What the sandbox sees: a read-only root (``--remount-ro /``) holding ``/usr`` and its
-``/bin``/``/lib*`` links, a handful of harmless ``/etc`` files (not ``/etc`` wholesale,
-which can hold credentials), generated ``/etc/passwd``/``group``/``hosts``, its own
+``/bin``/``/lib*`` links, an ``/etc`` of a handful of harmless host files (not the host's
+``/etc``, which can hold credentials) and generated ``passwd``/``group``/``hosts``
+(:mod:`codeteam.sandbox.etc`, one bind mount), its own
 ``/proc`` and ``/dev``, size-capped tmpfs at ``/work``, ``/tmp`` and ``/dev/shm``, the
 runtime prefix and the spec's binds read-only. Every namespace is unshared (no network,
 own pid 1), nested user namespaces are refused, and the launcher dies with us.
@@ -53,17 +54,6 @@ done
 exec "$@"
 """
 
-_ETC_FILES = (
-    "ld.so.cache",
-    "ld.so.conf",
-    "ld.so.conf.d",
-    "nsswitch.conf",
-    "localtime",
-    "alternatives",
-    "os-release",
-    "mime.types",
-)
-
 
 @functools.cache
 def system_args() -> tuple[str, ...]:
@@ -75,24 +65,7 @@ def system_args() -> tuple[str, ...]:
             args += ["--symlink", os.readlink(host), f"/{top}"]
         elif host.is_dir():
             args += ["--ro-bind", str(host), f"/{top}"]
-    for name in _ETC_FILES:
-        path = f"/etc/{name}"
-        if _links_into_usr(path):
-            # e.g. localtime -> /usr/share/zoneinfo/...: the same link (readlink names the
-            # zone), and a symlink costs bubblewrap less than a read-only bind mount
-            args += ["--symlink", os.readlink(path), path]
-        elif os.path.lexists(path):
-            args += ["--ro-bind", path, path]
     return tuple(args)
-
-
-def _links_into_usr(path: str) -> bool:
-    """Whether ``path`` is a symlink straight into /usr (which the sandbox sees whole), so
-    the same link works inside; a link through anything else is bound as a file instead."""
-    if not os.path.islink(path):
-        return False
-    target = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
-    return target.startswith("/usr/") and os.path.realpath(path).startswith("/usr/")
 
 
 def _memfd(name: str, data: bytes) -> int:
@@ -102,17 +75,6 @@ def _memfd(name: str, data: bytes) -> int:
         view = view[os.write(fd, view) :]
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
-
-
-def _identity_files(uid: int, gid: int) -> dict[str, bytes]:
-    return {
-        "/etc/passwd": (
-            f"sandbox:x:{uid}:{gid}:sandbox:{WORK}:/usr/sbin/nologin\n"
-            "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
-        ).encode(),
-        "/etc/group": f"sandbox:x:{gid}:\nnogroup:x:65534:\n".encode(),
-        "/etc/hosts": b"127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost\n",
-    }
 
 
 @dataclass
@@ -177,6 +139,7 @@ def prepare(
     gid: int,
     switch_user: bool,
     runtime: Path | None,
+    etc: Path,
     pass_fds: Sequence[int] = (),
     cgroup_procs: Path | None = None,
 ) -> Prepared:
@@ -196,7 +159,9 @@ def prepare(
         _child_fds=[info_w, *pass_fds],
     )
     try:
-        argv = _argv(spec, prepared, uid=uid, gid=gid, switch_user=switch_user, runtime=runtime)
+        argv = _argv(
+            spec, prepared, uid=uid, gid=gid, switch_user=switch_user, runtime=runtime, etc=etc
+        )
     except BaseException:
         prepared.close()
         raise
@@ -223,6 +188,7 @@ def _argv(
     gid: int,
     switch_user: bool,
     runtime: Path | None,
+    etc: Path,
 ) -> list[str]:
     size = str(spec.limits.tmpfs_bytes)
     argv = [
@@ -244,11 +210,10 @@ def _argv(
         prepared._child_fds.append(fd)
         argv.extend(["--perms", perms, "--file", str(fd), dest])
 
-    for dest, data in _identity_files(uid, gid).items():
-        add_file(dest, data, "0644")
+    reach = functools.partial(prepared.source, uid=uid, gid=gid, switch_user=switch_user)
+    argv += ["--ro-bind", reach(etc), "/etc"]
     argv += ["--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm"]  # noqa: S108
     argv += ["--size", size, "--tmpfs", WORK, "--size", size, "--tmpfs", TMP]
-    reach = functools.partial(prepared.source, uid=uid, gid=gid, switch_user=switch_user)
     if runtime is not None and runtime.is_dir():
         argv += ["--ro-bind", reach(runtime), str(runtime)]
     for bind in spec.binds:
