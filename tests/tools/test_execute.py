@@ -64,6 +64,20 @@ async def test_go_hello_world_runs(ctx: Any) -> None:
     assert out.structured["exit_code"] == 0
 
 
+async def test_concurrent_go_builds_all_succeed(ctx: Any) -> None:
+    """Every compile runs as the one build uid: six at once (distinct programs, so none is a
+    cached binary) once failed with "newosproc" under the per-call thread limit."""
+    import asyncio
+
+    programs = [GO_HELLO.replace("hello from go", f"build {n}") for n in range(6)]
+    outs = await asyncio.gather(
+        *(call(ctx, "execute_code", language="go", code=code) for code in programs)
+    )
+    for n, out in enumerate(outs):
+        assert out.structured["status"] == "ok", out.text
+        assert out.structured["stdout"] == f"build {n}\n"
+
+
 async def test_go_reads_stdin(ctx: Any) -> None:
     out = await call(ctx, "execute_code", language="go", code=GO_ECHO, stdin="a\nb\n")
     assert out.structured["status"] == "ok", out.text

@@ -15,6 +15,11 @@ BUILD_MEMORY_BYTES = 2 << 30
 #: What a compile or a -race run (ThreadSanitizer needs 5-10x the memory) may hold in all,
 #: when the call's own cap is lower.
 BIG_CALL_MEMORY_BYTES = 4 << 30
+#: RLIMIT_NPROC of a compile. The build uid is one uid shared by every compile on the machine
+#: (all slots, all servers), and Go starts a thread per core in each compiler process, so the
+#: per-call 64 let four concurrent builds fail with "newosproc" / EAGAIN. It runs the trusted
+#: compiler only, never user code, so a per-call fork-bomb budget buys nothing here.
+BUILD_PROCESSES = 4096
 #: RLIM_INFINITY: no address-space limit.
 UNLIMITED = (1 << 64) - 1
 
@@ -51,6 +56,7 @@ class LocalExecutor:
                 limits,
                 memory_bytes=max(limits.memory_bytes, BUILD_MEMORY_BYTES),
                 call_memory_bytes=max(limits.call_memory_bytes, BIG_CALL_MEMORY_BYTES),
+                processes=max(limits.processes, BUILD_PROCESSES),
             )
         filled = replace(spec, limits=limits, output_cap=self.output_cap)
         try:
