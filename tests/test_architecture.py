@@ -27,9 +27,9 @@ class Rule:
 
 RULES = (
     Rule(
-        "Nothing under protocol/, tools/, toolchains/, sandbox/ or executor/ imports team, "
-        "llm or store.",
-        ("protocol", "tools", "toolchains", "sandbox", "executor"),
+        "Nothing under protocol/, tools/, toolchains/, sandbox/, executor/ or cluster/ imports "
+        "team, llm or store.",
+        ("protocol", "tools", "toolchains", "sandbox", "executor", "cluster"),
         ("team", "llm", "store"),
     ),
     Rule(
@@ -66,6 +66,24 @@ RULES = (
         "llm/ and store/ import no other layer but config.",
         ("llm", "store"),
         ("team", "tools", "toolchains", "sandbox", "executor", "protocol"),
+    ),
+    Rule(
+        "eval/ reaches the code tools over MCP, as team/ does: never tools/, toolchains/, "
+        "sandbox/ or cluster/.",
+        ("eval",),
+        ("tools", "toolchains", "sandbox", "cluster"),
+    ),
+    Rule(
+        "ui/ reads the records: it imports nothing of tools/, toolchains/, sandbox/, "
+        "executor/ or cluster/.",
+        ("ui",),
+        ("tools", "toolchains", "sandbox", "executor", "cluster"),
+    ),
+    Rule(
+        "Nothing under protocol/, tools/, toolchains/, sandbox/, executor/, cluster/, llm/ or "
+        "store/ imports eval or ui.",
+        ("protocol", "tools", "toolchains", "sandbox", "executor", "cluster", "llm", "store"),
+        ("eval", "ui"),
     ),
     Rule(
         "Only the composition root (cli.py, server.py, assembly/) imports cli, server or "
