@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from codeteam.tools.snapshot import SKIPPED, Reader
+from codeteam.tools.snapshot import SKIPPED, Reader, generated_tree
 
 _READ, _SEARCH = 4, 1
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -107,7 +107,7 @@ class _Packer:
         try:
             if entry in SKIPPED or not self.reader.may(os.fstat(fd), _READ | _SEARCH):
                 return
-            if any(_exists(fd, marker) for marker in ("pyvenv.cfg", "CACHEDIR.TAG")):
+            if generated_tree(fd):
                 return
             self._add(path, tarfile.DIRTYPE, 0o755)
             self.tree(fd, path)
@@ -133,14 +133,6 @@ class _Packer:
             self.files += 1
         finally:
             os.close(fd)
-
-
-def _exists(dir_fd: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except OSError:
-        return False
-    return True
 
 
 class NodeProjects:

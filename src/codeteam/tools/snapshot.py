@@ -127,7 +127,7 @@ class _Copier:
             if path not in self.keep:
                 if path.name in SKIPPED or not self.reader.may(os.fstat(fd), READ | SEARCH):
                     return
-                if any(_exists(fd, marker) for marker in ("pyvenv.cfg", "CACHEDIR.TAG")):
+                if generated_tree(fd):
                     return
             dest.mkdir()
             self.tree(fd, path, dest)
@@ -150,6 +150,11 @@ class _Copier:
             self.files += 1
         finally:
             os.close(fd)
+
+
+def generated_tree(dir_fd: int) -> bool:
+    """A virtualenv or a tagged cache directory: generated, left out of every snapshot."""
+    return any(_exists(dir_fd, marker) for marker in ("pyvenv.cfg", "CACHEDIR.TAG"))
 
 
 def _exists(dir_fd: int, name: str) -> bool:
