@@ -9,7 +9,7 @@ The sandboxes are started and supervised on an event loop of the host's own, a s
 asyncio loop in a thread: Ray runs actors on uvloop, whose child-process handling off the
 main thread took ~10 ms to notice a process had exited (2 ms on a standard loop). Ray
 also starts its workers at niceness 15 (``RAY_worker_niceness``), which sandboxes would
-inherit: that thread is put back at 0, as a local server's sandboxes run.
+inherit: the worker's threads are put back at 0, as a local server and its sandboxes run.
 
 Ray restarts it (``max_restarts``) when its process dies; it then starts with an empty
 pool and takes fresh uid leases, as a restarted local server does.
@@ -42,16 +42,18 @@ PRIVATE_CACHE = "private-"
 
 
 def _not_niced() -> None:
-    """This thread (the sandboxes' event loop's, which forks them) at niceness 0; niceness
-    is per thread on Linux. Needs root, as the sandbox itself does; otherwise left as it is."""
+    """Every thread of this worker process at niceness 0 (niceness is per thread on Linux):
+    the sandboxes' loop, which forks them, and Ray's own threads that carry a call in and
+    its result out. Left at 15, those lose the core to the pool's refill, which starts a
+    sandbox right after each result. Needs root, as the sandbox itself does; otherwise
+    left as it is."""
     import contextlib
     import os
-    import threading
 
-    thread = threading.get_native_id()
-    if os.getpriority(os.PRIO_PROCESS, thread) > 0:
-        with contextlib.suppress(PermissionError):
-            os.setpriority(os.PRIO_PROCESS, thread, 0)
+    for task in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError):
+            if os.getpriority(os.PRIO_PROCESS, int(task)) > 0:
+                os.setpriority(os.PRIO_PROCESS, int(task), 0)
 
 
 class Failure(Exception):
