@@ -29,19 +29,10 @@ if TYPE_CHECKING:
     from codeteam.store.evals import Evals
 
 
-def _store(db: str | None) -> Store:
-    from codeteam.store import Store, default_db_path
-
-    return Store(Path(db) if db else default_db_path())
-
-
 def _resolve(evals: Evals, given: str) -> str:
-    ids = evals.ids_starting(given, limit=6)
-    if given in ids or len(ids) == 1:
-        return given if given in ids else ids[0]
-    if not ids:
-        raise ConfigError(f"no eval {given!r} in {evals.store.path}: see 'codeteam evals'")
-    raise ConfigError(f"{given!r} matches several evals ({', '.join(ids[:5])}): give more of it")
+    from codeteam.store import resolve_id
+
+    return resolve_id("eval", given, evals.ids_starting(given, limit=6), evals.store.path)
 
 
 def probe(provider: Provider) -> None:
@@ -126,12 +117,13 @@ def _eval(ns: argparse.Namespace) -> int:
 
     from codeteam.eval.config import EvalConfig
     from codeteam.eval.registry import choose, dataset
+    from codeteam.store import open_store
     from codeteam.store.evals import Evals
     from codeteam.team.budget import RunBudget
 
     if ns.resume and ns.dataset:
         raise ConfigError("give a DATASET or --resume EVAL_ID, not both")
-    store = _store(ns.db)
+    store = open_store(ns.db)
     try:
         evals = Evals(store)
         if ns.resume:
@@ -235,10 +227,11 @@ def _report(store: Store, result: EvalResult) -> None:
 
 def _evals(ns: argparse.Namespace) -> int:
     from codeteam.eval.ui import compare_evals, evals_table, show_eval, solved_only
+    from codeteam.store import open_store
     from codeteam.store.evals import Evals
     from codeteam.team.ui import output_console
 
-    store = _store(getattr(ns, "sub_db", None) or ns.db)
+    store = open_store(getattr(ns, "sub_db", None) or ns.db)
     as_json = ns.json or getattr(ns, "sub_json", False)
     console = output_console()
     try:

@@ -27,6 +27,24 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("codeteam")) / "runs.db"
 
 
+def open_store(db: str | None) -> Store:
+    """The records at ``db`` (a ``--db`` flag), or the user's default database."""
+    return Store(Path(db) if db else default_db_path())
+
+
+def resolve_id(what: str, given: str, ids: list[str], path: Path | str) -> str:
+    """The ``what`` id (run, eval) that ``given`` names: the id itself or any unique beginning
+    of it; ``ids`` are the recorded ids starting with it (a few more than five)."""
+    from codeteam.config import ConfigError
+
+    if given in ids or len(ids) == 1:
+        return given if given in ids else ids[0]
+    if not ids:
+        raise ConfigError(f"no {what} {given!r} in {path}: see 'codeteam {what}s'")
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    raise ConfigError(f"{given!r} matches several {what}s ({shown}): give more of the id")
+
+
 #: A task's end as recorded: status, result, error, turns.
 TaskEnd = tuple[str, str | None, str | None, int]
 

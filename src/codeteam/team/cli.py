@@ -26,21 +26,10 @@ if TYPE_CHECKING:
     from codeteam.team.events import Sink
 
 
-def _store(db: str | None) -> Store:
-    from codeteam.store import Store, default_db_path
-
-    return Store(Path(db) if db else default_db_path())
-
-
 def _resolve(store: Store, given: str) -> str:
-    """The run id ``given`` names: the id itself or any unique beginning of it."""
-    ids = store.run_ids_starting(given, limit=6)
-    if given in ids or len(ids) == 1:
-        return given if given in ids else ids[0]
-    if not ids:
-        raise ConfigError(f"no run {given!r} in {store.path}: see 'codeteam runs'")
-    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-    raise ConfigError(f"{given!r} matches several runs ({shown}): give more of the id")
+    from codeteam.store import resolve_id
+
+    return resolve_id("run", given, store.run_ids_starting(given, limit=6), store.path)
 
 
 def _config(ns: argparse.Namespace, store: Store) -> TeamConfig:
@@ -117,11 +106,12 @@ def _run(ns: argparse.Namespace) -> int:
     )
     if ns.max_parallel < 1 or ns.max_turns < 1:
         raise ConfigError("--max-parallel and --max-turns must be at least 1")
+    from codeteam.store import open_store
     from codeteam.team.runner import run_budget, run_team
     from codeteam.team.ui import output_console
 
     _executor_for_servers(ns.executor, ns.ray_address)
-    store = _store(ns.db)
+    store = open_store(ns.db)
     cfg = _config(ns, store)
     budget = run_budget(cfg, provider.model)  # refused up front (exit 2): no price, a cost cap
 
@@ -145,11 +135,12 @@ def _run(ns: argparse.Namespace) -> int:
 
 
 def _runs(ns: argparse.Namespace) -> int:
+    from codeteam.store import open_store
     from codeteam.team.ui import output_console, run_table, show_run
 
     db = getattr(ns, "show_db", None) or ns.db
     as_json = ns.json or getattr(ns, "show_json", False)
-    store = _store(db)
+    store = open_store(db)
     console = output_console()
     try:
         if ns.runs_command == "show":
