@@ -99,24 +99,36 @@ def sandbox_processes(sandbox: Sandbox, zombies: bool = False) -> list[int]:
 
 async def outside_slot_cgroups(sandbox: Sandbox, call: Awaitable[T]) -> tuple[T, list[int], int]:
     """Await ``call`` while watching the host: (its result, the processes of the slot uids
-    ever seen outside every slot cgroup, how many were seen inside one)."""
+    seen outside every slot cgroup on two samples in a row, how many were seen inside one).
+
+    One sample is not proof: a process that has begun to exit has already left its cgroup's
+    ``cgroup.procs`` while ``/proc`` still lists it (skipped by its PF_EXITING flag), and a child
+    is in ``/proc`` a moment before the kernel links it to its parent's cgroup."""
     cgroups = sandbox.memory_cgroups
     assert not isinstance(cgroups, str)
     task = asyncio.ensure_future(call)
     outside: set[int] = set()
     inside: set[int] = set()
+    suspects: set[int] = set()
     while not task.done():
         running = sandbox_processes(sandbox)  # first: a process in a cgroup stays in it
         members = {pid for path in cgroups.made for pid in pids(path / "cgroup.procs")}
         inside.update(members.intersection(running))
-        outside.update(pid for pid in running if pid not in members and _alive(pid))
+        seen = {pid for pid in running if pid not in members and _running(pid)}
+        outside.update(seen & suspects)
+        suspects = seen
         await asyncio.sleep(0.01)
     return await task, sorted(outside), len(inside)
 
 
-def _alive(pid: int) -> bool:
+_PF_EXITING = 0x4
+
+
+def _running(pid: int) -> bool:
+    """Alive and not on its way out (neither a zombie nor PF_EXITING)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+            fields = f.read().rsplit(b")", 1)[1].split()
     except OSError:
         return False
+    return fields[0] != b"Z" and not int(fields[6]) & _PF_EXITING
