@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codeteam.cluster import wire
-from codeteam.cluster.host import Failure, SandboxHost
+from codeteam.cluster.host import Failure, SandboxHost, worker_env
 from codeteam.cluster.projects import PackError, pack
 from codeteam.config import Settings
 from codeteam.sandbox.spec import Prestart, SandboxResult, SandboxSpec
 from codeteam.tools.snapshot import Reader
+from codeteam.trace import mark
 
 NAMESPACE = "codeteam"
 #: How often the agent looks for nodes that joined or left.
@@ -103,6 +104,7 @@ class Cluster:
                     max_restarts=-1,
                     max_task_retries=0,
                     max_concurrency=10_000,
+                    runtime_env={"env_vars": worker_env()},
                     scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False),
                 )
                 .remote(self.settings, node_id)
@@ -173,7 +175,9 @@ class Cluster:
             node = await self.acquire(failed.node_id if failed else None)
             started = time.monotonic()
             try:
+                mark("A2 agent submit")
                 result = await node.actor.run.remote(spec, prestart, unbounded, snapshots)
+                mark("A3 agent result")
             except RayActorError as exc:
                 node.down = True  # back once it answers again (see refresh)
                 if attempt == 2:
@@ -261,12 +265,15 @@ async def _serve(
                 f"cluster: {type(exc).__name__}: {_first_line(exc)}",
                 "unavailable",
             )
-        writer.write(wire.encode(message))
+        frame = wire.encode(message)
+        mark("A4 agent answer")
+        writer.write(frame)
 
     tasks: set[asyncio.Task[None]] = set()
     while True:
         try:
             message = await wire.read(reader)
+            mark("A1 agent call")
         except (asyncio.IncompleteReadError, ConnectionError):
             return  # the server is gone: so is this agent
         assert isinstance(message, tuple)
