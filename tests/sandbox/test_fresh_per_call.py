@@ -76,8 +76,18 @@ def workspace() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def state() -> Iterator[Path]:
+    """The servers' state (Go's build cache, owned by this file's build uid), shared by the
+    file's tests: other suites' servers own the default one's cache with their build uid."""
+    path = Path(tempfile.mkdtemp(prefix="codeteam-fresh-state-", dir="/var/tmp"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @asynccontextmanager
-async def session(workspace: Path, pool: str) -> AsyncIterator[Client]:
+async def session(workspace: Path, pool: str, state: Path | None = None) -> AsyncIterator[Client]:
     """A real server over stdio, with (``pooled``) or without pre-started sandboxes."""
     require_bwrap()
     pool_size = "3" if pool == "pooled" else "0"
@@ -86,6 +96,7 @@ async def session(workspace: Path, pool: str) -> AsyncIterator[Client]:
         args=[
             *("-m", "codeteam", "serve", "--root", str(workspace)),
             *("--pool-size", pool_size, "--sandbox-uid-base", str(FRESH_UID_BASE)),
+            *(("--state-dir", str(state)) if state is not None else ()),
         ],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")},
         cwd=str(workspace),
@@ -157,3 +168,107 @@ async def test_every_call_has_its_own_hash_seed_and_memory_layout(
     for k in range(3):
         ids = [s["ids"][k] for s in seen]
         assert len(set(ids)) == len(ids), f"two calls had the same object addresses: {ids}"
+
+
+#: Go's PLANT: files wherever it can write, an environment change, a daemon of its own.
+GO_PLANT = """package main
+
+import (
+\t"fmt"
+\t"os"
+\t"os/exec"
+\t"syscall"
+)
+
+func main() {
+\tfor _, d := range []string{"/work", "/tmp", "/dev/shm"} {
+\t\tif err := os.WriteFile(d+"/planted-by-first-call", []byte("first"), 0o644); err != nil {
+\t\t\tpanic(err)
+\t\t}
+\t}
+\tos.Setenv("CODETEAM_PLANTED", "first")
+\tdaemon := exec.Command("/bin/sleep", "3600")
+\tdaemon.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+\tif err := daemon.Start(); err != nil {
+\t\tpanic(err)
+\t}
+\tfmt.Println("planted")
+}
+"""
+#: Go's LOOK: files, processes, environment, and who and under what limits it runs.
+GO_LOOK = """package main
+
+import (
+\t"encoding/json"
+\t"fmt"
+\t"os"
+\t"strings"
+)
+
+func main() {
+\tfiles := []string{}
+\tfor _, d := range []string{"/work", "/tmp", "/dev/shm"} {
+\t\tentries, _ := os.ReadDir(d)
+\t\tfor _, e := range entries {
+\t\t\tif e.Name() != "main" {
+\t\t\t\tfiles = append(files, d+"/"+e.Name())
+\t\t\t}
+\t\t}
+\t}
+\tprocs := []string{}
+\tentries, _ := os.ReadDir("/proc")
+\tfor _, e := range entries {
+\t\tif c := e.Name()[0]; c >= '0' && c <= '9' {
+\t\t\tif b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil {
+\t\t\t\tprocs = append(procs, strings.TrimSpace(strings.ReplaceAll(string(b), "\\x00", " ")))
+\t\t\t}
+\t\t}
+\t}
+\tlimits, _ := os.ReadFile("/proc/self/limits")
+\tcgroup, _ := os.ReadFile("/proc/self/cgroup")
+\tmounts, _ := os.ReadFile("/proc/self/mountinfo")
+\tkinds := []string{}
+\tfor _, line := range strings.Split(strings.TrimSpace(string(mounts)), "\\n") {
+\t\tf := strings.Fields(line)
+\t\tkinds = append(kinds, f[4]+" "+f[len(f)-3])
+\t}
+\tout, _ := json.Marshal(map[string]any{
+\t\t"files": files, "procs": procs, "env": os.Environ(), "uid": os.Getuid(),
+\t\t"limits": string(limits), "cgroup": string(cgroup), "mounts": kinds, "args": os.Args,
+\t})
+\tfmt.Println(string(out))
+}
+"""
+
+
+async def _go(client: Client, code: str) -> dict[str, Any]:
+    result = await client.call_tool("execute_code", {"language": "go", "code": code})
+    content = dict(result.structured_content or {})
+    assert content.get("status") == "ok", (content.get("stdout"), content.get("stderr"))
+    return content
+
+
+@pytest.mark.parametrize("pool", POOLS)
+async def test_a_go_call_sees_nothing_the_previous_call_left(
+    workspace: Path, state: Path, pool: str
+) -> None:
+    """A cached Go binary runs in a pre-started sandbox when the pool is on (bubblewrap's
+    start off the call), with all the same: own tmpfs, processes, environment, slot uid,
+    limits, memory cgroup and mounts, and it is the sandbox's command itself (exec'd)."""
+    async with session(workspace, pool, state) as client:
+        looks = [json.loads((await _go(client, GO_LOOK))["stdout"]) for _ in range(2)]
+        assert (await _go(client, GO_PLANT))["stdout"].strip() == "planted"
+        after = json.loads((await _go(client, GO_LOOK))["stdout"])
+    before = looks[0]  # the build's call: never pre-started (the binary was not there yet)
+    assert after["files"] == [], "files written by the previous call are visible"
+    assert not [p for p in after["procs"] if "sleep" in p], after["procs"]
+    assert "CODETEAM_PLANTED=first" not in after["env"]
+    for seen in (looks[1], after):
+        for what in ("env", "limits", "cgroup", "mounts", "args"):
+            assert seen[what] == before[what], what
+        assert FRESH_UID_BASE <= seen["uid"] < FRESH_UID_BASE + 8
+        # pid 1 (bubblewrap's init, its command line) and the program, nothing else:
+        assert len(seen["procs"]) == 2 and seen["procs"][1] == "/work/main", seen["procs"]
+        pre_started = "/usr/bin/perl -e" in seen["procs"][0]
+        assert pre_started == (pool == "pooled"), seen["procs"][0]
+    assert "/usr/bin/perl -e" not in before["procs"][0]

@@ -1,6 +1,7 @@
-"""The pool of pre-started Python sandboxes: a pooled call ends exactly as a fresh
-``python -I -B /work/main.py`` would, shares nothing with the call before it, is limited
-and killed like any run, and the pool starts lazily, refills, and yields its slots."""
+"""The pool of pre-started sandboxes: a pooled call ends exactly as a fresh
+``python -I -B /work/main.py`` (or a fresh run of a handed-over program) would, shares nothing
+with the call before it, is limited and killed like any run, and the pool starts lazily,
+refills per kind, and yields its slots."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from codeteam.sandbox import Limits, Prestart, Sandbox, SandboxResult, SandboxSpec, procs
 from codeteam.sandbox.pool import Pool
+from codeteam.toolchains import binary_prestart
 from codeteam.toolchains.python_prestart import prestart
 from tests.sandbox.conftest import (
     PY,
@@ -529,3 +531,72 @@ async def test_a_spec_a_pre_started_tree_cannot_hold_runs_normally(sandbox: Sand
     )
     r = await sandbox.run(spec, prestart(PYTHON))
     assert r.files == {"/tmp/out": b"collected"} and (pool.hits, pool.misses) == (hits, misses)
+
+
+#: A program the exec runner hands over: what it was started as, with and from what.
+SCRIPT = (
+    b'#!/bin/sh\necho "$0 $# $*"; tr "\\0" "\\n" < /proc/$$/environ; stat -c "%a %s" /work/main\n'
+    b"ls -A /work; ls /proc/self/fd; cat; exit 7\n"
+)
+EXEC_CASES = {
+    "script": SCRIPT,
+    "not a program": b"\x00\x01 not an executable format",
+}
+
+
+def exec_spec(program: bytes, stdin: bytes = b"") -> SandboxSpec:
+    return SandboxSpec(
+        argv=["/work/main"],
+        files={"main": program},
+        executables=frozenset({"main"}),
+        stdin=stdin,
+    )
+
+
+async def warm_kinds(sb: Sandbox, want: int) -> Pool:
+    pool = sb._pool
+    assert pool is not None
+    for _ in range(200):
+        if await pool.ready() == want:
+            return pool
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the pool never had {want} ready")
+
+
+@pytest.mark.parametrize("name", EXEC_CASES)
+async def test_a_pre_started_exec_ends_exactly_as_a_fresh_sandbox_running_the_file(
+    sandbox: Sandbox, name: str
+) -> None:
+    runner = binary_prestart.prestart()
+    assert runner is not None, "perl-base is part of every Debian system"
+    spec = exec_spec(EXEC_CASES[name], b"the input\n")
+    want = await sandbox.run(spec)  # no Prestart: a fresh sandbox runs /work/main
+    await sandbox.run(spec, runner)  # starts the pool
+    pool = await warm_kinds(sandbox, 2)
+    hits = pool.hits
+    got = await sandbox.run(spec, runner)
+    assert pool.hits == hits + 1, "a pre-started sandbox should have served this call"
+    assert ending(got) == ending(want)
+    if name == "script":
+        assert got.exit_code == 7 and got.stdout.endswith(b"the input\n"), got
+
+
+async def test_calls_of_two_kinds_in_turn_each_find_their_own_ready(state_dir: Path) -> None:
+    """Python and a built program alternating: neither kind's call empties the other's."""
+    sb = await pooled_sandbox(state_dir, max_concurrency=6, pool_size=2)
+    try:
+        runner = binary_prestart.prestart()
+        assert runner is not None
+        await run_python(sb, "pass")
+        await sb.run(exec_spec(b"#!/bin/sh\n"), runner)
+        pool = await warm_kinds(sb, 4)
+        hits, misses = pool.hits, pool.misses
+        for i in range(3):
+            r = await run_python(sb, f"print({i})")
+            assert r.stdout == f"{i}\n".encode()
+            r = await sb.run(exec_spec(f"#!/bin/sh\necho {i}\n".encode()), runner)
+            assert r.stdout == f"{i}\n".encode()
+            await warm_kinds(sb, 4)
+        assert (pool.hits, pool.misses) == (hits + 6, misses)
+    finally:
+        await sb.aclose()

@@ -5,7 +5,9 @@ Each pooled sandbox is an ordinary sandbox tree (same mounts, namespaces, rlimit
 uid as :meth:`Sandbox.run`) whose command is a :class:`~codeteam.sandbox.spec.Prestart`'s
 waiting process, supplied by a toolchain: it reports ready on a control socket (its start
 gate), blocks reading the call's program from it, and then runs it as the call's own
-command would (the protocol is :class:`Prestart`'s). The pool knows no language. One
+command would (the protocol is :class:`Prestart`'s). The pool knows no language; it keeps
+up to ``size`` trees per kind of :class:`Prestart` (Python's interpreter, the exec runner for
+a built binary), each kind refilled with what its last call needed. One
 sandbox serves exactly one call and is then torn down like any other run; nothing is
 shared between calls. The pool refills in the background once a
 call has its result: a refill (bubblewrap and an interpreter start, ~15 ms of CPU) running
@@ -71,7 +73,7 @@ def servable(spec: SandboxSpec, prestart: Prestart) -> bool:
     over, and nothing else a tree is fixed to at start differs from a plain run."""
     return (
         set(spec.files) == {prestart.handover}
-        and not spec.executables
+        and spec.executables == (frozenset([prestart.handover]) if prestart.executable else set())
         and not spec.binds
         and not spec.collect
         and spec.cwd == "/work"
@@ -132,7 +134,9 @@ class Pool:
         self._sandbox = sandbox
         self._size = size
         self._idle: list[_Entry] = []  # warming or ready, oldest first
-        self._key: PoolKey | None = None  # what the last call needed: what to refill with
+        #: per kind of tree, what its last call needed: what to refill with. Kept per kind,
+        #: so calls of two kinds (Python and Go) in turn do not empty each other's.
+        self._keys: dict[str, PoolKey] = {}
         self._filler: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -158,13 +162,16 @@ class Pool:
         await self._sandbox._admit(spec)
         code = spec.files[prestart.handover]
         key = PoolKey.of(spec, prestart)
-        self._key = key
+        self._keys.pop(prestart.kind, None)  # re-inserted last: the last used kind
+        self._keys[prestart.kind] = key
         for stale in [e for e in self._idle if e.key != key]:
-            self._evict(stale)
-        entry = self._idle.pop(0) if self._idle else None
+            if stale.key.prestart.kind == prestart.kind:
+                self._evict(stale)
+        entry = next((e for e in self._idle if e.key == key), None)
         if entry is None:
             self._top_up()  # else only after the call: a refill beside it slows it
         else:
+            self._idle.remove(entry)
             entry.unwatch()
         try:
             if entry is not None and await self._await_ready(entry):
@@ -229,19 +236,22 @@ class Pool:
             slot = await self._sandbox._try_slot(KEEP_FREE)
             if slot is None:
                 return  # busy: the next call that finishes tops up again
-            assert self._key is not None
-            entry = self._start(self._key, slot)
+            key = self._short()
+            assert key is not None  # taking a free slot does not suspend: nothing changed
+            entry = self._start(key, slot)
             self._idle.append(entry)
             assert entry.warming is not None
             await asyncio.wait([entry.warming], timeout=0)  # let its spawn begin first
 
     def _wanted(self) -> bool:
-        return (
-            not self._closed
-            and self._key is not None
-            and len(self._idle) < self._size
-            and time.monotonic() >= self._retry_at
-        )
+        return not self._closed and self._short() is not None and time.monotonic() >= self._retry_at
+
+    def _short(self) -> PoolKey | None:
+        """A kind's key with fewer than ``size`` trees started, the last used kind first."""
+        for key in reversed(self._keys.values()):
+            if sum(1 for e in self._idle if e.key == key) < self._size:
+                return key
+        return None
 
     def _warmed(self, entry: _Entry) -> None:
         """A sandbox that came up is watched while idle; one that did not is discarded,

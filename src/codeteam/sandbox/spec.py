@@ -88,12 +88,15 @@ class Prestart:
     it holds all of them (before any of it runs), and then must behave as the call's own
     ``argv`` would. A call can be served this way only when its spec has exactly that one
     file and nothing else fixed at start (binds, collected files, another cwd or role);
-    its limits and environment choose among the waiting trees.
+    its limits and environment choose among the waiting trees. With ``executable``, the
+    handed-over file is the call's program itself (mode 0755, as ``SandboxSpec.executables``
+    makes it) and the call's spec must mark it so.
     """
 
     kind: str  # names the kind (e.g. "python"): part of the pool's key
     argv: tuple[str, ...]
     handover: str = "main.py"
+    executable: bool = False
 
 
 class SandboxUnavailable(RuntimeError):
