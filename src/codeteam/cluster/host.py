@@ -85,9 +85,12 @@ class Failure(Exception):
 class SandboxHost:
     """The actor's class (made a Ray actor by the agent: this module imports no Ray)."""
 
-    def __init__(self, settings: Settings, node_id: str) -> None:
+    def __init__(self, settings: Settings, node_id: str, ip: str) -> None:
         self.settings = settings
         self.node_id = node_id
+        self.ip = ip
+        self._channel: tuple[str, int, bytes] | None = None
+        self._server: asyncio.Server | None = None
         self._local: LocalExecutor | None = None
         self._projects: NodeProjects | None = None
 
@@ -116,9 +119,21 @@ class SandboxHost:
             self._projects = NodeProjects(self.settings.state_dir / "cluster" / "projects")
         return self._projects
 
-    async def ready(self) -> tuple[str, int]:
-        """This node's id and its slots: answered once the actor is up."""
-        return self.node_id, self.settings.max_concurrency
+    async def ready(self) -> tuple[str, int, tuple[str, int, bytes]]:
+        """This node's id, its slots and its channel's address and key
+        (:mod:`codeteam.cluster.channel`): answered once the actor is up."""
+        if self._channel is None:
+            from codeteam.cluster.channel import listen
+
+            async def handle(args: tuple[Any, ...]) -> SandboxResult | Failure:
+                spec, prestart, unbounded = args
+                try:
+                    return await self.run(spec, prestart, unbounded, {})
+                except Exception as exc:  # a bug: the call's answer (Ray would wrap it)
+                    return Failure(f"host: {type(exc).__name__}: {exc}", "unavailable")
+
+            self._channel, self._server = await listen(self.ip, handle)
+        return self.node_id, self.settings.max_concurrency, self._channel
 
     async def stats(self) -> dict[str, int]:
         """What this host did (tests check snapshots crossed once per node)."""
@@ -131,10 +146,11 @@ class SandboxHost:
         unbounded: bool,
         snapshots: dict[str, tuple[str, list[Any]]],
     ) -> SandboxResult | Failure:
-        """Run ``spec`` here; ``snapshots`` maps a bind's target to (digest, [object ref])
-        of the project to bind there (the ref in a list, so Ray does not fetch it unless
-        this node lacks that snapshot). A tool error comes back as a :class:`Failure`
-        value (Ray would wrap a raised one)."""
+        """Run ``spec`` here (a Ray call when it binds projects; other calls come over the
+        channel, with no ``snapshots``); ``snapshots`` maps a bind's target to (digest,
+        [object ref]) of the project to bind there (the ref in a list, so Ray does not
+        fetch it unless this node lacks that snapshot). A tool error comes back as a
+        :class:`Failure` value (Ray would wrap a raised one)."""
         from codeteam.tools.base import ToolError
         from codeteam.trace import mark
 
