@@ -114,6 +114,7 @@ _ENV_PREFIX = "CODETEAM_"
 OTHER_VARIABLES = frozenset(
     {
         "CODETEAM_TEAM_PROVIDER",  # serve offers the team tools (assembly/)
+        "CODETEAM_TRACE",  # a file for per-call timestamps (trace.py; bench/ray_bench.py)
         "CODETEAM_MODEL",  # the team's model (llm/)
         "CODETEAM_TEAM_DB",  # where the team tools record runs (assembly/)
         "CODETEAM_RUN_DIR",  # where runs keep their task copies (team/config.py)

@@ -88,7 +88,9 @@ class RayCluster:
 
     def _start(self, name: str, ip: str, args: list[str], pin: int | None = None) -> Node:
         log = self.temp / f"{name}-{secrets.token_hex(3)}.log"
+        pinned = ["taskset", "-c", str(pin)] if pin is not None else []
         argv = [
+            *pinned,  # taskset execs ray: the process group and its pid are ray's
             RAY,
             "start",
             "--block",

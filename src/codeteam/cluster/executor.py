@@ -23,6 +23,7 @@ from codeteam.cluster import wire
 from codeteam.config import ConfigError, Settings
 from codeteam.sandbox.spec import Prestart, SandboxResult, SandboxSpec
 from codeteam.tools.base import ToolError, ran_on
+from codeteam.trace import mark
 
 #: How long connecting (Ray's driver start, one host actor per node) may take.
 CONNECT_S = 120.0
@@ -70,7 +71,9 @@ class _Agent:
         self.next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[self.next_id] = future
-        self.writer.write(wire.encode((message[0], self.next_id, *message[1:])))
+        frame = wire.encode((message[0], self.next_id, *message[1:]))
+        mark("S1 server send")
+        self.writer.write(frame)
         return await future
 
     def fail_all(self, error: ToolError) -> None:
@@ -214,6 +217,7 @@ class RayExecutor:
     async def run(self, spec: SandboxSpec, prestart: Prestart | None = None) -> SandboxResult:
         agent = await self.link.get()
         result: SandboxResult = await agent.call("run", spec, prestart, self.unbounded)
+        mark("S2 server result")
         ran_on.set(result.node)
         return result
 

@@ -5,11 +5,18 @@ the pre-started pool, memory cgroups, the Go build cache: the same sandbox code 
 local server) and runs the specs it is sent in bubblewrap sandboxes on its node. Untrusted
 code never runs in this Ray worker process itself, only in the sandboxes it starts.
 
-The sandboxes are started and supervised on an event loop of the host's own, a standard
-asyncio loop in a thread: Ray runs actors on uvloop, whose child-process handling off the
-main thread took ~10 ms to notice a process had exited (2 ms on a standard loop). Ray
-also starts its workers at niceness 15 (``RAY_worker_niceness``), which sandboxes would
-inherit: the worker's threads are put back at 0, as a local server and its sandboxes run.
+It is an async actor whose methods start and supervise the sandboxes on the actor's own
+event loop, which must be a standard asyncio loop: Ray runs async actors on uvloop unless
+``RAY_USE_UVLOOP=0`` (the agent starts the host with it), and uvloop's child-process
+handling off the main thread took ~10 ms to notice a process had exited (2 ms on a
+standard loop). A loop of the host's own in another thread served as well, but each call
+then crossed two threads, and the hop back waited for the interpreter lock while that
+thread spawned the pool's refill: ~1 ms per call (traced with
+:mod:`codeteam.trace`). For the same reason the pool here refills
+``REFILL_DELAY_S`` after a call, once its result has left the node, rather than at once.
+Ray also starts its workers at niceness 15 (``RAY_worker_niceness``), which sandboxes
+would inherit: the worker's threads are put back at 0, as a local server and its
+sandboxes run.
 
 Ray restarts it (``max_restarts``) when its process dies; it then starts with an empty
 pool and takes fresh uid leases, as a restarted local server does.
@@ -24,10 +31,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from codeteam.config import Settings
 from codeteam.sandbox.spec import Bind, Prestart, SandboxResult, SandboxSpec
@@ -36,17 +42,29 @@ if TYPE_CHECKING:
     from codeteam.cluster.projects import NodeProjects
     from codeteam.executor.local import LocalExecutor
 
-T = TypeVar("T")
+
+def worker_env() -> dict[str, str]:
+    """What the actor's worker needs in its environment (see the module docstring), and
+    the agent's ``CODETEAM_TRACE`` (:mod:`codeteam.trace`) when set."""
+    import os
+
+    trace = os.environ.get("CODETEAM_TRACE")
+    return {"RAY_USE_UVLOOP": "0", **({"CODETEAM_TRACE": trace} if trace else {})}
+
+
+#: How long after a call the node's pool starts its refill: the result's way back (Ray's
+#: reply, the agent, the server) took ~1.3 ms at p50 and under 2 ms at p90 on 2 busy cores.
+REFILL_DELAY_S = 0.005
 #: Per-build caches (``go test -race``): made for one call and removed after it.
 PRIVATE_CACHE = "private-"
 
 
 def _not_niced() -> None:
-    """Every thread of this worker process at niceness 0 (niceness is per thread on Linux):
-    the sandboxes' loop, which forks them, and Ray's own threads that carry a call in and
-    its result out. Left at 15, those lose the core to the pool's refill, which starts a
-    sandbox right after each result. Needs root, as the sandbox itself does; otherwise
-    left as it is."""
+    """Every thread of this worker process at niceness 0 (niceness is per thread on Linux,
+    and a new thread inherits its creator's): the actor's loop, which forks the sandboxes,
+    and Ray's own threads that carry a call in and its result out. Left at 15, those lose
+    the core to the pool's refill. Needs root, as the sandbox itself does; otherwise left
+    as it is."""
     import contextlib
     import os
 
@@ -67,40 +85,31 @@ class Failure(Exception):
 class SandboxHost:
     """The actor's class (made a Ray actor by the agent: this module imports no Ray)."""
 
-    def __init__(self, settings: Settings, node_id: str) -> None:
+    def __init__(self, settings: Settings, node_id: str, ip: str) -> None:
         self.settings = settings
         self.node_id = node_id
+        self.ip = ip
+        self._channel: tuple[str, int, bytes] | None = None
+        self._server: asyncio.Server | None = None
         self._local: LocalExecutor | None = None
         self._projects: NodeProjects | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _sandbox_loop(self) -> asyncio.AbstractEventLoop:
-        """The host's own standard event loop, in its own thread (see the module docstring)."""
-        if self._loop is None:
-            import threading
-
-            # uvloop's policy has no child watcher: a standard loop's subprocesses need one
-            asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-            loop = asyncio.new_event_loop()
-
-            def forever() -> None:
-                _not_niced()
-                asyncio.set_event_loop(loop)
-                loop.run_forever()
-
-            threading.Thread(target=forever, name="codeteam-sandboxes", daemon=True).start()
-            self._loop = loop
-        return self._loop
-
-    async def _on_sandbox_loop(self, work: Coroutine[Any, Any, T]) -> T:
-        future = asyncio.run_coroutine_threadsafe(work, self._sandbox_loop())
-        return await asyncio.wrap_future(future)
 
     def _executor(self) -> LocalExecutor:
+        """The node's executor, made on the first call (on the actor's loop, which it
+        checks: see the module docstring)."""
         if self._local is None:
             from codeteam.executor.local import LocalExecutor
 
+            loop = type(asyncio.get_running_loop())
+            if not issubclass(loop, asyncio.BaseEventLoop):
+                raise Failure(
+                    f"the sandbox host runs on {loop.__module__}.{loop.__name__}, not a "
+                    "standard asyncio loop: start it with RAY_USE_UVLOOP=0",
+                    "unavailable",
+                )
+            _not_niced()
             self._local = LocalExecutor.from_settings(self.settings)
+            self._local.sandbox.refill_delay_s = REFILL_DELAY_S
         return self._local
 
     def _snapshots(self) -> NodeProjects:
@@ -110,9 +119,21 @@ class SandboxHost:
             self._projects = NodeProjects(self.settings.state_dir / "cluster" / "projects")
         return self._projects
 
-    async def ready(self) -> tuple[str, int]:
-        """This node's id and its slots: answered once the actor is up."""
-        return self.node_id, self.settings.max_concurrency
+    async def ready(self) -> tuple[str, int, tuple[str, int, bytes]]:
+        """This node's id, its slots and its channel's address and key
+        (:mod:`codeteam.cluster.channel`): answered once the actor is up."""
+        if self._channel is None:
+            from codeteam.cluster.channel import listen
+
+            async def handle(args: tuple[Any, ...]) -> SandboxResult | Failure:
+                spec, prestart, unbounded = args
+                try:
+                    return await self.run(spec, prestart, unbounded, {})
+                except Exception as exc:  # a bug: the call's answer (Ray would wrap it)
+                    return Failure(f"host: {type(exc).__name__}: {exc}", "unavailable")
+
+            self._channel, self._server = await listen(self.ip, handle)
+        return self.node_id, self.settings.max_concurrency, self._channel
 
     async def stats(self) -> dict[str, int]:
         """What this host did (tests check snapshots crossed once per node)."""
@@ -125,18 +146,21 @@ class SandboxHost:
         unbounded: bool,
         snapshots: dict[str, tuple[str, list[Any]]],
     ) -> SandboxResult | Failure:
-        """Run ``spec`` here; ``snapshots`` maps a bind's target to (digest, [object ref])
-        of the project to bind there (the ref in a list, so Ray does not fetch it unless
-        this node lacks that snapshot). A tool error comes back as a :class:`Failure`
-        value (Ray would wrap a raised one)."""
+        """Run ``spec`` here (a Ray call when it binds projects; other calls come over the
+        channel, with no ``snapshots``); ``snapshots`` maps a bind's target to (digest,
+        [object ref]) of the project to bind there (the ref in a list, so Ray does not
+        fetch it unless this node lacks that snapshot). A tool error comes back as a
+        :class:`Failure` value (Ray would wrap a raised one)."""
         from codeteam.tools.base import ToolError
+        from codeteam.trace import mark
 
-        executor = self._executor()
+        mark("H1 host run")
         private: list[Path] = []
         try:
+            executor = self._executor()
             binds = [await self._bind(b, snapshots, private) for b in spec.binds]
             chosen = executor.unbounded_memory() if unbounded else executor
-            result = await self._on_sandbox_loop(chosen.run(replace(spec, binds=binds), prestart))
+            result = await chosen.run(replace(spec, binds=binds), prestart)
         except ToolError as exc:
             return Failure(exc.message, exc.status)
         except Failure as exc:
@@ -144,6 +168,7 @@ class SandboxHost:
         finally:
             for path in private:
                 shutil.rmtree(path, ignore_errors=True)
+        mark("H2 host return")
         return replace(result, node=self.node_id)
 
     async def _bind(
@@ -172,4 +197,4 @@ class SandboxHost:
 
     async def aclose(self) -> None:
         if self._local is not None:
-            await self._on_sandbox_loop(self._local.aclose())
+            await self._local.aclose()

@@ -9,6 +9,7 @@ from pathlib import Path
 from codeteam.config import Settings
 from codeteam.sandbox import Sandbox
 from codeteam.sandbox.spec import Limits, Prestart, SandboxResult, SandboxSpec, SandboxUnavailable
+from codeteam.trace import mark
 
 #: What a compile (several compiler processes at once) may reserve per process.
 BUILD_MEMORY_BYTES = 2 << 30
@@ -59,12 +60,15 @@ class LocalExecutor:
                 processes=max(limits.processes, BUILD_PROCESSES),
             )
         filled = replace(spec, limits=limits, output_cap=self.output_cap)
+        mark("L1 sandbox run")
         try:
             return await self.sandbox.run(filled, prestart)
         except SandboxUnavailable as exc:
             from codeteam.tools.base import ToolError
 
             raise ToolError(str(exc), "unavailable") from None
+        finally:
+            mark("L2 sandbox done")
 
     def cache_dir(self, name: str) -> Path:
         return self.sandbox.cache_dir(name)

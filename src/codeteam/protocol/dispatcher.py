@@ -440,7 +440,9 @@ class Dispatcher:
     async def run(self, call: Call, notify: Notify | None) -> bytes:
         """Run a tool call to its response frame. Cancellation propagates to the caller."""
         from codeteam.tools.base import ran_on
+        from codeteam.trace import mark
 
+        mark("D1 tool call")
         ctx = CallContext(self, call.progress_token, notify)
         try:
             ran_on.set(None)

@@ -94,6 +94,11 @@ class Sandbox:
         self._etc: EtcTrees | None = None  # the sandboxes' prepared /etc trees
         self._subreaper = False  # this process reaps the trees' orphans (set once)
         self._warned_unsafe = False
+        #: How long the pool waits after a call before refilling: 0 for a server, whose
+        #: result is on its way once the call returns; a cluster node's host sets more,
+        #: as its result then still crosses Ray and the agent, and a refill's spawn holds
+        #: the interpreter lock and a core meanwhile (:mod:`codeteam.cluster.host`).
+        self.refill_delay_s = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Sandbox:

@@ -11,7 +11,8 @@ a built binary), each kind refilled with what its last call needed. One
 sandbox serves exactly one call and is then torn down like any other run; nothing is
 shared between calls. The pool refills in the background once a
 call has its result: a refill (bubblewrap and an interpreter start, ~15 ms of CPU) running
-beside a call slowed it from ~5 ms to ~8-10 ms on 2 cores. The slot's uid sweep also runs
+beside a call slowed it from ~5 ms to ~8-10 ms on 2 cores. (A cluster node's host delays it
+a little more: its result still has several processes to cross.) The slot's uid sweep also runs
 after the result (the call's pid namespace, and so every process of it, is gone by then);
 the slot is reused only after it.
 
@@ -227,7 +228,10 @@ class Pool:
             self._filler = asyncio.ensure_future(self._fill())
 
     async def _fill(self) -> None:
-        """Start sandboxes until the pool is full; they warm up in parallel."""
+        """Start sandboxes until the pool is full; they warm up in parallel. Waits
+        ``refill_delay_s`` of the sandbox first (see :class:`Sandbox`)."""
+        if self._sandbox.refill_delay_s:
+            await asyncio.sleep(self._sandbox.refill_delay_s)
         while self._wanted():
             slot = await self._sandbox._try_slot(KEEP_FREE)
             if slot is None:
