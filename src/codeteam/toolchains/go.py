@@ -234,11 +234,11 @@ class GoToolchain:
         self, executor: Executor, code: str, stdin: bytes, timeout_s: float
     ) -> SandboxResult:
         go = self._need_go()
-        files = self.snippet(code)
-        key = hashlib.sha256(b"%s\0%s" % (go.encode(), files["main.go"])).hexdigest()
+        key = hashlib.sha256(b"%s\0%s" % (go.encode(), code.encode("utf-8"))).hexdigest()
         binary = self._binaries.get(key)
         build_ms = 0.0
         if binary is None:
+            files = self.snippet(code)  # its go.mod names Go's version: read for builds only
             out = "/work/main.bin"
             built = await executor.run(
                 self._build_spec(
