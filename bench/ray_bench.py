@@ -8,7 +8,8 @@ and what a second node brings, each against a baseline measured in the same run.
 - scaling: 500 trivial calls on one node pinned to one core (``taskset``) against two nodes
   each pinned to its own core (target: at least 1.7x the throughput). This machine has 2
   cores and the dispatching side (this client, the server, its Ray agent) needs one too: it
-  is pinned to core 0 in both cases, beside node 0. The CPU per call of each side is printed,
+  is pinned to core 0 in both cases, beside node 0. The burst starts once the nodes are idle
+  (Ray's start-up work done). The CPU per call of each side is printed,
   and what ratio it allows; every process of each side is checked to be on its core, and
   how busy our processes kept each core is printed (on a shared machine, other work takes
   a share of a core we use, more so when we use both);
@@ -46,6 +47,9 @@ CODE = "print('hi')"
 CALLS = 500
 #: Calls this far apart meet no pool refill (a refill's start takes ~15-20 ms).
 APART_S = 0.05
+#: Nodes count as idle once all of them take less than this CPU in half a second.
+IDLE_CPU_S = 0.025
+SETTLE_S = 30.0
 Row = Callable[[str, str, str, str, str], None]
 Call = Callable[[], Awaitable[tuple[int, int]]]
 
@@ -196,7 +200,11 @@ def bench_ray(row: Row, work: str, runs: int) -> None:
     )
     for case in (one, two):
         busy = ", ".join(f"core {i} {b:.0%}" for i, b in enumerate(case.busy))
-        print(f"ray: {case.nodes} node(s): busy with our processes: {busy}", flush=True)
+        print(
+            f"ray: {case.nodes} node(s): idle {case.settled_s:.1f} s after start; "
+            f"busy with our processes during the burst: {busy}",
+            flush=True,
+        )
         print(f"ray: {case.nodes} node(s): {case.confinement}", flush=True)
 
 
@@ -207,6 +215,7 @@ class _Scaled:
         self.dispatcher_ms = 0.0
         self.nodes_ms = 0.0
         self.busy: list[float] = []  # each core's share spent on our processes
+        self.settled_s = 0.0  # how long the nodes took to become idle before the burst
         self.confinement = ""
 
 
@@ -244,6 +253,7 @@ async def _burst(
             by_side["dispatcher"] += _cpu_s([os.getpid()])
             return by_side
 
+        out.settled_s = await _settled(cpu)
         before = cpu()
         wall = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(CALLS)))
@@ -256,6 +266,22 @@ async def _burst(
         (used[f"node {i}"] + (used["dispatcher"] if i == 0 else 0)) / out.wall_s
         for i in range(len(roots))
     ]
+
+
+async def _settled(cpu: Callable[[], collections.Counter[str]]) -> float:
+    """Wait until the nodes are idle (at most ``SETTLE_S``): a node just started still
+    runs Ray's agents and pre-started workers through their imports, seconds of CPU that
+    would otherwise land in the burst (more so with two nodes, the second started last).
+    How long it took."""
+    started = time.monotonic()
+    last = cpu()
+    while time.monotonic() - started < SETTLE_S:
+        await asyncio.sleep(0.5)
+        now = cpu()
+        if sum(v for k, v in (now - last).items() if k != "dispatcher") < IDLE_CPU_S:
+            break
+        last = now
+    return time.monotonic() - started
 
 
 def _sides(roots: dict[int, int]) -> dict[int, str]:
@@ -298,7 +324,7 @@ def _pinned(cores: set[int]) -> Iterator[None]:
 
 
 class _Sampler:
-    """Which cores each process of each node may run on: sampled every 0.25 s during the
+    """Which cores each process of each node may run on: sampled every 0.5 s during the
     burst (sandboxes live ~10 ms: a sample sees the few running), every thread once at the
     end. Node i must be on core i only, the dispatching side (this process's other
     descendants) on core 0."""
@@ -321,7 +347,7 @@ class _Sampler:
         self._sample(threads=True)
 
     def _run(self) -> None:
-        while not self.stop.wait(0.25):
+        while not self.stop.wait(0.5):
             self._sample(threads=False)
 
     def _sample(self, threads: bool) -> None:
