@@ -9,7 +9,9 @@ and what a second node brings, each against a baseline measured in the same run.
   each pinned to its own core (target: at least 1.7x the throughput). This machine has 2
   cores and the dispatching side (this client, the server, its Ray agent) needs one too: it
   is pinned to core 0 in both cases, beside node 0. The CPU per call of each side is printed,
-  and what ratio it allows; every process of each side is checked to be on its core;
+  and what ratio it allows; every process of each side is checked to be on its core, and
+  how busy our processes kept each core is printed (on a shared machine, other work takes
+  a share of a core we use, more so when we use both);
 - machine CPU per call through Ray against local.
 
 ``python bench/ray_bench.py --trace [N]`` instead runs N calls each way with
@@ -193,6 +195,8 @@ def bench_ray(row: Row, work: str, runs: int) -> None:
         "",
     )
     for case in (one, two):
+        busy = ", ".join(f"core {i} {b:.0%}" for i, b in enumerate(case.busy))
+        print(f"ray: {case.nodes} node(s): busy with our processes: {busy}", flush=True)
         print(f"ray: {case.nodes} node(s): {case.confinement}", flush=True)
 
 
@@ -202,6 +206,7 @@ class _Scaled:
         self.wall_s = 0.0
         self.dispatcher_ms = 0.0
         self.nodes_ms = 0.0
+        self.busy: list[float] = []  # each core's share spent on our processes
         self.confinement = ""
 
 
@@ -231,18 +236,49 @@ async def _burst(
 ) -> None:
     async with _session(args, env, work) as one:
 
-        def cpu() -> tuple[float, float]:
-            node_pids = {p for root in roots.values() for p in tree_pids(root)}
-            ours = [p for p in tree_pids(os.getpid()) if p not in node_pids]
-            return _cpu_s(ours), _cpu_s(sorted(node_pids))
+        def cpu() -> collections.Counter[str]:
+            """CPU seconds by side: "dispatcher" (this process included), "node I"."""
+            by_side: collections.Counter[str] = collections.Counter()
+            for pid, side in _sides(roots).items():
+                by_side[side] += _cpu_s([pid])
+            by_side["dispatcher"] += _cpu_s([os.getpid()])
+            return by_side
 
         before = cpu()
         wall = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(CALLS)))
         out.wall_s = time.perf_counter() - wall
-        after = cpu()
-    out.dispatcher_ms = (after[0] - before[0]) / CALLS * 1000
-    out.nodes_ms = (after[1] - before[1]) / CALLS * 1000
+        used = cpu() - before
+    out.dispatcher_ms = used["dispatcher"] / CALLS * 1000
+    out.nodes_ms = sum(v for k, v in used.items() if k != "dispatcher") / CALLS * 1000
+    # core 0 runs the dispatching side and node 0, core i node i
+    out.busy = [
+        (used[f"node {i}"] + (used["dispatcher"] if i == 0 else 0)) / out.wall_s
+        for i in range(len(roots))
+    ]
+
+
+def _sides(roots: dict[int, int]) -> dict[int, str]:
+    """This process's descendants, each as "node I" (under node I's ``ray start``) or
+    "dispatcher" (the server, its agent), from one reading of /proc (two readings would
+    see a sandbox started between them on neither side or the wrong one)."""
+    parent: dict[int, int] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{entry}/stat") as f:
+            parent[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+    node_of = {root: f"node {i}" for i, root in roots.items()}
+    sides: dict[int, str] = {}
+    for pid in parent:
+        chain, p = [], pid
+        while p in parent and p not in node_of and p != os.getpid():
+            chain.append(p)
+            p = parent[p]
+        side = node_of.get(p, "dispatcher" if p == os.getpid() else None)
+        if side is not None:
+            sides.update({c: side for c in chain})
+            if p in node_of:
+                sides[p] = side
+    return sides
 
 
 @contextlib.contextmanager
@@ -289,11 +325,7 @@ class _Sampler:
             self._sample(threads=False)
 
     def _sample(self, threads: bool) -> None:
-        node_pids: dict[int, str] = {}
-        for i, root in self.roots.items():
-            node_pids.update({p: f"node {i}" for p in tree_pids(root)})
-        ours = {p: "dispatcher" for p in tree_pids(os.getpid())[1:] if p not in node_pids}
-        for pid, side in {**node_pids, **ours}.items():
+        for pid, side in _sides(self.roots).items():
             tids = os.listdir(f"/proc/{pid}/task") if threads else [str(pid)]
             for tid in tids:
                 with contextlib.suppress(OSError, ValueError):
