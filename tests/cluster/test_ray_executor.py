@@ -115,6 +115,62 @@ async def test_a_node_killed_mid_run_loses_no_call_and_a_restarted_node_serves(
         assert new, f"no call ran on the restarted node {restarted.ip} within 60 s"
 
 
+def _host_pid(node_sid: int) -> int:
+    """The sandbox host actor's worker process of the node whose session is given (each
+    node's ``ray start`` leads one; Ray's workers have process groups of their own)."""
+    import os
+
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if cmdline.startswith(b"ray::SandboxHost") and int(stat[3]) == node_sid:
+            return int(pid)
+    raise AssertionError(f"no SandboxHost process in session {node_sid}")
+
+
+async def test_a_host_killed_alone_is_restarted_and_reached_over_a_new_connection(
+    cluster: RayCluster, workspace: Path
+) -> None:
+    """Calls without a project reach a host over the agent's own connection to it
+    (cluster/channel.py): a host whose process dies (its node alive) loses that
+    connection; its calls run again elsewhere, and once Ray has restarted it the agent
+    connects to the new process."""
+    import os
+    import signal
+
+    slow = "import sys, time; n = int(sys.stdin.read()); time.sleep(0.3); print(n * 7)"
+    async with ray_client(cluster, workspace, "--max-concurrency", "2") as client:
+        before = await asyncio.gather(*(_seven_times(client, n) for n in range(24)))
+        everyone = {node_of(r) for r in before}
+        assert len(everyone) == len([n for n in cluster.nodes if n.proc.poll() is None])
+        victim = cluster.node("worker2")
+        calls = [
+            asyncio.ensure_future(
+                client.call_tool(
+                    "execute_code", {"language": "python", "code": slow, "stdin": str(n)}
+                )
+            )
+            for n in range(40)
+        ]
+        await asyncio.sleep(0.5)
+        os.kill(_host_pid(victim.proc.pid), signal.SIGKILL)
+        results = await asyncio.gather(*calls)
+        for n, result in enumerate(results):
+            assert not result.is_error, (n, result.content)
+            assert result.structured_content["stdout"] == f"{n * 7}\n"
+        deadline = time.monotonic() + 60
+        seen: set[str | None] = set()
+        while time.monotonic() < deadline and seen != everyone:
+            batch = await asyncio.gather(*(_seven_times(client, n) for n in range(16)))
+            assert all(not r.is_error for r in batch)
+            seen |= {node_of(r) for r in batch}
+            await asyncio.sleep(0.5)
+        assert seen == everyone, f"the restarted host served no call within 60 s: {seen}"
+
+
 def test_an_unreachable_cluster_stops_the_server_at_start(
     cluster: RayCluster, workspace: Path
 ) -> None:
