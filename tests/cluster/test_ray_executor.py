@@ -10,6 +10,7 @@ import collections
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.cluster.conftest import PYTHON, STATE, node_of, ray_client, serve_args
 from tests.cluster.raycluster import RayCluster, free_port
@@ -32,6 +33,19 @@ def _ray_loaded_in_servers() -> list[bool]:
         if b"serve" in cmdline and b"ray" in cmdline and int(stat[1]) == os.getpid():
             loaded.append("_raylet" in Path(f"/proc/{pid}/maps").read_text())
     return loaded
+
+
+def _slow_calls(client: object, n: int) -> list[asyncio.Future[Any]]:
+    """``n`` calls started at once, each 0.3 s long, call i answering ``i * 7``."""
+    slow = "import sys, time; n = int(sys.stdin.read()); time.sleep(0.3); print(n * 7)"
+    return [
+        asyncio.ensure_future(
+            client.call_tool(  # type: ignore[attr-defined]
+                "execute_code", {"language": "python", "code": slow, "stdin": str(i)}
+            )
+        )
+        for i in range(n)
+    ]
 
 
 async def _seven_times(client: object, n: int) -> object:
@@ -81,18 +95,10 @@ for host in ("{cluster.head_ip}", "127.0.0.1"):
 async def test_a_node_killed_mid_run_loses_no_call_and_a_restarted_node_serves(
     cluster: RayCluster, workspace: Path
 ) -> None:
-    slow = "import sys, time; n = int(sys.stdin.read()); time.sleep(0.3); print(n * 7)"
     async with ray_client(cluster, workspace, "--max-concurrency", "4") as client:
         before = await asyncio.gather(*(_seven_times(client, n) for n in range(12)))
         victim = cluster.node("worker1")
-        calls = [
-            asyncio.ensure_future(
-                client.call_tool(
-                    "execute_code", {"language": "python", "code": slow, "stdin": str(n)}
-                )
-            )
-            for n in range(200)
-        ]
+        calls = _slow_calls(client, 200)
         await asyncio.sleep(1.0)  # calls are running on every node now
         victim.kill()
         results = await asyncio.gather(*calls)
@@ -141,20 +147,12 @@ async def test_a_host_killed_alone_is_restarted_and_reached_over_a_new_connectio
     import os
     import signal
 
-    slow = "import sys, time; n = int(sys.stdin.read()); time.sleep(0.3); print(n * 7)"
     async with ray_client(cluster, workspace, "--max-concurrency", "2") as client:
         before = await asyncio.gather(*(_seven_times(client, n) for n in range(24)))
         everyone = {node_of(r) for r in before}
         assert len(everyone) == len([n for n in cluster.nodes if n.proc.poll() is None])
         victim = cluster.node("worker2")
-        calls = [
-            asyncio.ensure_future(
-                client.call_tool(
-                    "execute_code", {"language": "python", "code": slow, "stdin": str(n)}
-                )
-            )
-            for n in range(40)
-        ]
+        calls = _slow_calls(client, 40)
         await asyncio.sleep(0.5)
         os.kill(_host_pid(victim.proc.pid), signal.SIGKILL)
         results = await asyncio.gather(*calls)
