@@ -191,10 +191,11 @@ def bench_ray(row: Row, work: str, runs: int) -> None:
     # dispatcher alone is more than half of it
     bound = (d + node) / max((d + node) / 2, d)
     row(
-        "ray: CPU per call of the dispatching side (client, server, agent) vs a node "
-        "(Ray, host, sandboxes), one node; what ratio that allows on 2 cores",
-        f"{d:.1f} ms dispatcher",
-        f"{node:.1f} ms node",
+        "ray: CPU per call of the dispatching side (client, server, agent) vs the nodes "
+        "(Ray, host, sandboxes), two nodes vs one; the ratio one node's figures allow on "
+        "2 cores (more if a call costs less CPU with two)",
+        f"{two.dispatcher_ms:.1f} ms dispatcher, {two.nodes_ms:.1f} ms nodes",
+        f"{d:.1f} ms dispatcher, {node:.1f} ms node",
         f"at most {bound:.2f}x",
         "",
     )
