@@ -57,7 +57,7 @@ _NUMBERS: tuple[tuple[str, str, str, type, str], ...] = (
     ("--file-size", "file_size_bytes", "BYTES", int, "largest file a call writes (default 64 MiB)"),
     ("--open-files", "open_files", "N", int, "open files per process (default 256)"),
     ("--tmpfs", "tmpfs_bytes", "BYTES", int, "size of a call's /work and /tmp (default 256 MiB)"),
-    ("--pool-size", "pool_size", "N", int, "pre-started sandboxes per kind (default 3; 0: none)"),
+    ("--pool-size", "pool_size", "N", int, "pre-started sandboxes per kind (default 6; 0: none)"),
     (
         "--snapshot-cap",
         "snapshot_cap",

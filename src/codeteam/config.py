@@ -74,7 +74,7 @@ class Settings:
     runtime: Path = DEFAULT_RUNTIME
     sandbox_uid_base: int = 61000
     state_dir: Path = field(default_factory=lambda: default_state_dir())
-    pool_size: int = 3
+    pool_size: int = 6  # 3 left calls 4 in flight to cold starts (bench/RESULTS.md)
     snapshot_cap: int = 256 * MiB
     # cluster (--executor ray)
     ray_address: str = "auto"  # the Ray cluster's GCS address; auto: the one on this machine
