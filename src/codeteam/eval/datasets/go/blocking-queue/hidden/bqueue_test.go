@@ -47,22 +47,26 @@ func TestContextEndsWaits(t *testing.T) {
 }
 
 func TestCloseDrainsThenReportsClosed(t *testing.T) {
+	// Many rounds: a Get that lets a ready close race a queued item (a select picks at
+	// random among ready cases) must not pass by luck.
 	ctx := context.Background()
-	q := New[int](4)
-	q.Put(ctx, 1)
-	q.Put(ctx, 2)
-	q.Close()
-	q.Close()
-	if err := q.Put(ctx, 3); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Put after Close: %v", err)
-	}
-	for _, want := range []int{1, 2} {
-		if v, err := q.Get(ctx); err != nil || v != want {
-			t.Fatalf("Get after Close = %d, %v; want %d (queued items are still handed out)", v, err, want)
+	for round := 0; round < 100; round++ {
+		q := New[int](4)
+		q.Put(ctx, 1)
+		q.Put(ctx, 2)
+		q.Close()
+		q.Close()
+		if err := q.Put(ctx, 3); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Put after Close: %v", err)
 		}
-	}
-	if _, err := q.Get(ctx); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Get on closed empty queue: %v", err)
+		for _, want := range []int{1, 2} {
+			if v, err := q.Get(ctx); err != nil || v != want {
+				t.Fatalf("Get after Close = %d, %v; want %d (queued items are still handed out)", v, err, want)
+			}
+		}
+		if _, err := q.Get(ctx); !errors.Is(err, ErrClosed) {
+			t.Fatalf("Get on closed empty queue: %v", err)
+		}
 	}
 }
 
