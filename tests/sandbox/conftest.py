@@ -6,6 +6,7 @@ Under ``CI=true`` a missing bubblewrap fails the tests instead of skipping them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
@@ -35,13 +36,23 @@ def require_bwrap() -> None:
         pytest.skip("these tests prove the per-slot uids, which need root")
 
 
+@contextlib.contextmanager
+def host_dir(prefix: str, mode: int = 0o711) -> Iterator[Path]:
+    """A new directory under /var/tmp with ``mode``, removed after (pytest's tmp_path is
+    0700, which the sandbox uids cannot cross)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/var/tmp"))
+    path.chmod(mode)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
 def state_dir() -> Iterator[Path]:
-    """World-searchable (pytest's tmp_path is 0700, which the sandbox uids cannot cross)."""
-    path = Path(tempfile.mkdtemp(prefix="codeteam-test-", dir="/var/tmp"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    """World-searchable, for the sandbox uids."""
+    with host_dir("codeteam-test-") as path:
+        yield path
 
 
 def make_settings(state_dir: Path, **kw: object) -> Settings:

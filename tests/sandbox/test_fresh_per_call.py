@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.sandbox.conftest import UID_BASE, require_bwrap, uid_processes
+from tests.sandbox.conftest import UID_BASE, host_dir, require_bwrap, uid_processes
 
 POOLS = ["pooled", "unpooled"]
 #: Slot uids of their own: other suites' servers sweep theirs.
@@ -70,20 +68,16 @@ print(json.dumps({
 
 @pytest.fixture
 def workspace() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="codeteam-fresh-", dir="/var/tmp"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with host_dir("codeteam-fresh-", 0o755) as path:
+        yield path
 
 
 @pytest.fixture(scope="module")
 def state() -> Iterator[Path]:
     """The servers' state (Go's build cache, owned by this file's build uid), shared by the
     file's tests: other suites' servers own the default one's cache with their build uid."""
-    path = Path(tempfile.mkdtemp(prefix="codeteam-fresh-state-", dir="/var/tmp"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with host_dir("codeteam-fresh-state-") as path:
+        yield path
 
 
 @asynccontextmanager
