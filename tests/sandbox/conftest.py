@@ -17,7 +17,7 @@ from typing import TypeVar
 import pytest
 
 from codeteam.config import Settings
-from codeteam.sandbox import Sandbox
+from codeteam.sandbox import Sandbox, procs
 from codeteam.sandbox.cgroup import pids
 
 T = TypeVar("T")
@@ -125,21 +125,8 @@ async def outside_slot_cgroups(sandbox: Sandbox, call: Awaitable[T]) -> tuple[T,
         running = sandbox_processes(sandbox)  # first: a process in a cgroup stays in it
         members = {pid for path in cgroups.made for pid in pids(path / "cgroup.procs")}
         inside.update(members.intersection(running))
-        seen = {pid for pid in running if pid not in members and _running(pid)}
+        seen = {pid for pid in running if pid not in members and procs.running(pid)}
         outside.update(seen & suspects)
         suspects = seen
         await asyncio.sleep(0.01)
     return await task, sorted(outside), len(inside)
-
-
-_PF_EXITING = 0x4
-
-
-def _running(pid: int) -> bool:
-    """Alive and not on its way out (neither a zombie nor PF_EXITING)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != b"Z" and not int(fields[6]) & _PF_EXITING

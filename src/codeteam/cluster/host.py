@@ -19,7 +19,11 @@ would inherit: the worker's threads are put back at 0, as a local server and its
 sandboxes run.
 
 Ray restarts it (``max_restarts``) when its process dies; it then starts with an empty
-pool and takes fresh uid leases, as a restarted local server does.
+pool and takes fresh uid leases, as a restarted local server does. When the node's raylet
+dies, Ray's core worker SIGKILLs the worker's children (the sandboxes) before it ends the
+worker, and for a moment the actor's loop still runs: a call whose sandbox died that way
+must not answer "signal 9" but go unanswered, so the agent runs it again on another node
+(seen once in CI, among 200 calls on a node killed mid-run).
 
 A spec arrives as the server made it, with host paths in its binds. Those are remapped to
 this node: a cache directory (``<state_dir>/cache/NAME``) to this node's cache of that
@@ -30,7 +34,9 @@ directory to this node's unpacked copy of its snapshot (:mod:`codeteam.cluster.p
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +61,9 @@ def worker_env() -> dict[str, str]:
 #: How long after a call the node's pool starts its refill: the result's way back (Ray's
 #: reply, the agent, the server) took ~1.3 ms at p50 and under 2 ms at p90 on 2 busy cores.
 REFILL_DELAY_S = 0.005
+#: How long a call whose sandbox died with the node's raylet waits for Ray to end this
+#: worker (it does within milliseconds) before it answers that the node is lost.
+NODE_EXIT_WAIT_S = 30.0
 #: Per-build caches (``go test -race``): made for one call and removed after it.
 PRIVATE_CACHE = "private-"
 
@@ -93,6 +102,12 @@ class SandboxHost:
         self._server: asyncio.Server | None = None
         self._local: LocalExecutor | None = None
         self._projects: NodeProjects | None = None
+        self._raylet = os.getppid()  # Ray's workers are its children
+
+    def _raylet_lost(self) -> bool:
+        from codeteam.sandbox import procs
+
+        return os.getppid() != self._raylet or not procs.running(self._raylet)
 
     def _executor(self) -> LocalExecutor:
         """The node's executor, made on the first call (on the actor's loop, which it
@@ -168,6 +183,11 @@ class SandboxHost:
         finally:
             for path in private:
                 shutil.rmtree(path, ignore_errors=True)
+        if result.signal == signal.SIGKILL and result.limit is None and self._raylet_lost():
+            await asyncio.sleep(NODE_EXIT_WAIT_S)  # Ray ends this worker meanwhile
+            return Failure(
+                f"node {self.node_id[:12]} lost its raylet during the call", "unavailable"
+            )
         mark("H2 host return")
         return replace(result, node=self.node_id)
 

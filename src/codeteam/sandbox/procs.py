@@ -41,6 +41,21 @@ def _stat_fields(pid: int) -> tuple[str, str, int] | None:
     return raw[lpar + 1 : rpar].decode(errors="replace"), rest[0].decode(), int(rest[1])
 
 
+_PF_EXITING = 0x4  # include/linux/sched.h
+
+
+def running(pid: int) -> bool:
+    """Alive and not on its way out: neither gone, a zombie, nor PF_EXITING (set the moment
+    a process begins to exit, while ``/proc`` still shows it running and its threads, its
+    files and its cgroup membership are being torn down)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] not in (b"Z", b"X") and not int(fields[6]) & _PF_EXITING
+
+
 def _pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
