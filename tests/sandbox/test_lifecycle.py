@@ -159,15 +159,56 @@ async def test_the_unsafe_backend_still_limits_and_warns_once(
     assert capsys.readouterr().err.count("UNCONFINED") <= 1
 
 
-async def test_cache_dir_is_owned_by_the_build_uid(sandbox: Sandbox, state_dir: Path) -> None:
-    path = sandbox.cache_dir("go-build")
-    assert path.is_dir() and path.stat().st_uid == UID_BASE - 1
+async def _build_writes_into(sandbox: Sandbox, path: Path, text: str) -> bytes:
     spec = SandboxSpec(
-        argv=[PY, "-c", "import os; open('/cache/x', 'w').write('1'); print(os.getuid())"],
+        argv=[PY, "-c", f"import os; open('/cache/x', 'w').write({text!r}); print(os.getuid())"],
         binds=[codeteam.sandbox.Bind(path, "/cache", writable=True)],
         role="build",
     )
     r = await sandbox.run(spec)
-    assert r.stdout == f"{UID_BASE - 1}\n".encode(), r
+    assert r.exit_code == 0, r
+    return r.stdout
+
+
+async def test_cache_dir_is_owned_by_the_build_uid(sandbox: Sandbox, state_dir: Path) -> None:
+    path = sandbox.cache_dir("go-build")
+    assert path.is_dir() and path.stat().st_uid == UID_BASE - 1
+    assert await _build_writes_into(sandbox, path, "1") == f"{UID_BASE - 1}\n".encode()
     assert (path / "x").read_text() == "1"
     assert os.stat(path / "x").st_uid == UID_BASE - 1
+
+
+async def test_a_cache_from_before_there_was_one_per_uid_is_kept(
+    sandbox: Sandbox, state_dir: Path
+) -> None:
+    """An upgraded server keeps its warm Go build cache: the old ``cache/NAME`` of its own
+    build uid moves under its uid; another uid's stays where it is."""
+    caches = state_dir / "state" / "cache"
+    for name, owner in (("go-build", UID_BASE - 1), ("theirs", UID_BASE + 499)):
+        (caches / name).mkdir(parents=True)
+        (caches / name / "x").write_text(name)
+        os.chown(caches / name, owner, owner)
+    assert (sandbox.cache_dir("go-build") / "x").read_text() == "go-build"
+    assert not (caches / "go-build").exists()
+    assert not (sandbox.cache_dir("theirs") / "x").exists()
+    assert (caches / "theirs" / "x").read_text() == "theirs"
+
+
+async def test_servers_with_other_uids_on_one_state_dir_keep_their_own_caches(
+    sandbox: Sandbox, state_dir: Path
+) -> None:
+    """Each build uid its own cache: a second server with another ``sandbox_uid_base``
+    on the same state directory once took the first one's over (a permission error in
+    the first one's next Go build)."""
+    mine = sandbox.cache_dir("go-build")
+    await _build_writes_into(sandbox, mine, "first")
+    other = Sandbox.from_settings(make_settings(state_dir, sandbox_uid_base=UID_BASE + 500))
+    try:
+        theirs = other.cache_dir("go-build")
+        assert theirs != mine and theirs.stat().st_uid == UID_BASE + 499
+        await _build_writes_into(other, theirs, "second")
+    finally:
+        await other.aclose()
+    assert mine.stat().st_uid == UID_BASE - 1  # still the first server's
+    assert await _build_writes_into(sandbox, mine, "again") == f"{UID_BASE - 1}\n".encode()
+    assert (mine / "x").read_text() == "again" and (theirs / "x").read_text() == "second"

@@ -15,6 +15,7 @@ Module import stays light (the serving path imports this).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -152,12 +153,21 @@ class Sandbox:
         return self._cgroups
 
     def cache_dir(self, name: str) -> Path:
-        """A persistent directory owned by the build uid (e.g. the Go build cache)."""
+        """A persistent directory owned by the build uid (e.g. the Go build cache), one per
+        build uid: servers with different ``sandbox_uid_base`` on one state directory
+        would otherwise take it from each other (each makes the top directory its own, and
+        the files inside stay the other's)."""
         if not name or "/" in name or name in (".", ".."):
             raise ValueError(f"bad cache name {name!r}: use a plain directory name")
-        path = self._settings.state_dir / "cache" / name
-        path.mkdir(parents=True, exist_ok=True)
         uid, gid, switch = self._identity("build", 0)
+        caches = self._settings.state_dir / "cache"
+        path = caches / str(uid) / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):  # one made before there was one per uid
+                if (caches / name).stat().st_uid == uid:
+                    (caches / name).rename(path)
+        path.mkdir(parents=True, exist_ok=True)
         if switch:
             os.chown(path, uid, gid)
             path.chmod(0o700)
