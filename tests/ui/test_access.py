@@ -118,15 +118,25 @@ def test_a_run_whose_process_died_shows_interrupted_and_stays_recorded_as_it_was
     dead = subprocess.Popen(["true"])
     dead.wait()
     store.db.execute("UPDATE runs SET owner_pid = ? WHERE id = ?", (dead.pid, run_id))
+    partial = store.create_run("half done", "/ws", "anthropic", "claude-sonnet-4-5")
+    store.finish_run(partial, "partial")
     store.close()
     ui = start_ui(db)
+
+    def listed(status: str) -> list[str]:
+        text = httpx.get(f"{ui.url}/?status={status}").text
+        return [r for r in (run_id, partial) if f"/runs/{r}" in text]
+
     try:
         listing = httpx.get(ui.url + "/")
         assert 'class="badge st-interrupted">interrupted<' in listing.text
         page = httpx.get(f"{ui.url}/runs/{run_id}")
         assert f"resume it: codeteam run --resume {run_id}" in page.text
+        # filtered as it reads, though the read-only page cannot record it so
+        assert listed("interrupted") == [run_id] and listed("running") == []
+        assert listed("partial") == [partial]
     finally:
         stop_ui(ui)
     con = sqlite3.connect(db)
-    assert con.execute("SELECT status FROM runs").fetchone()[0] == "running"
+    assert con.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0] == "running"
     con.close()

@@ -87,7 +87,8 @@ def test_bad_addresses_answer_with_a_page_that_says_what_to_do(ui: Ui, tab: Tab)
     bad = httpx.get(f"{ui.url}/?page=zero")
     assert bad.status_code == 400 and "use page=1, 2" in bad.text
     wrong = httpx.get(f"{ui.url}/?status=done")
-    assert wrong.status_code == 400 and "running, completed, failed, interrupted" in wrong.text
+    statuses = "running, completed, partial, failed, stopped, interrupted"
+    assert wrong.status_code == 400 and statuses in wrong.text
     posted = httpx.post(f"{ui.url}/runs/nope")
     assert posted.status_code == 405 and "only reads" in posted.text
     escape = httpx.get(f"{ui.url}/static/../app.py")

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,14 +347,14 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Runs newest first, ``limit`` from ``offset``; only those with ``status`` if given."""
         orphaned = self._settle_orphans()
+        where, args = _status_is(status, orphaned)
         rows = self.db.execute(
-            "SELECT r.id, r.status, r.started_at, r.finished_at, r.model, r.request, "
+            "SELECT r.id, r.status, r.started_at, r.finished_at, r.model, r.request, "  # noqa: S608 - where: marks only
             "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id) AS tasks, "
             "(SELECT COALESCE(SUM(input_tokens + output_tokens), 0) FROM model_calls m "
-            " WHERE m.run_id = r.id) AS tokens "
-            "FROM runs r WHERE ? IS NULL OR r.status = ? "
+            f" WHERE m.run_id = r.id) AS tokens FROM runs r WHERE {where} "
             "ORDER BY r.started_at DESC LIMIT ? OFFSET ?",
-            (status, status, limit, offset),
+            (*args, limit, offset),
         )
         runs = [dict(r) for r in rows]
         for r in runs:
@@ -362,9 +363,8 @@ class Store:
         return runs
 
     def count_runs(self, status: str | None = None) -> int:
-        row = self.db.execute(
-            "SELECT COUNT(*) FROM runs WHERE ? IS NULL OR status = ?", (status, status)
-        ).fetchone()
+        where, args = _status_is(status, self._settle_orphans())
+        row = self.db.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()  # noqa: S608 - marks only
         return int(row[0])
 
     def run_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
@@ -416,3 +416,16 @@ class Store:
             )
         ]
         return run
+
+
+def _status_is(status: str | None, orphaned: Mapping[str, str]) -> tuple[str, list[str]]:
+    """A condition on ``runs r``: its status as every reader shows it is ``status`` (a run
+    recorded as running whose process has ended reads interrupted, also where a read-only
+    reader cannot record it so)."""
+    if status is None:
+        return "1", []
+    if not orphaned:
+        return "r.status = ?", [status]
+    marks = ",".join("?" * len(orphaned))
+    seen = f"CASE WHEN r.id IN ({marks}) THEN 'interrupted' ELSE r.status END"
+    return f"{seen} = ?", [*orphaned, status]

@@ -14,7 +14,7 @@ from codeteam.team.budget import DEFAULT_PRICES, Price, price_for
 #: Runs per page of ``/``.
 PAGE_SIZE = 50
 #: The statuses ``/`` can filter by (a run's ``status`` column).
-RUN_STATUSES = ("running", "completed", "failed", "interrupted")
+RUN_STATUSES = ("running", "completed", "partial", "failed", "stopped", "interrupted")
 
 
 class NotFound(Exception):
