@@ -109,3 +109,7 @@ async def test_a_language_installed_through_the_entry_point_is_listed_and_runs(
         refused = structured(r)
         assert r.is_error and refused["status"] == "rejected"
         assert refused["error"] == "unknown language 'cobol'; available: python, go, toy"
+        r = await client.call_tool("code_review", {"code": "x"})
+        assert r.is_error and structured(r)["error"] == (
+            "language is required with code: python, go or toy"
+        )

@@ -111,61 +111,13 @@ class Harness:
     async def run(self, provider_name: str, resume: str | None = None) -> EvalResult:
         """Solve and score every problem not yet scored; never raises for a problem's
         trouble (its record says). Cancellation records the eval as interrupted."""
-        done: dict[str, ProblemRecord] = {}
-        if resume is not None:
-            eval_id = resume
-            done = self.evals.scored(eval_id)
-            self.evals.reopen(eval_id)
-            for r in done.values():  # the eval's cost cap counts what was spent before
-                self.budget.tokens += r.input_tokens + r.output_tokens
-                self.budget.cost_usd += r.cost_usd
-        else:
-            eval_id = self.evals.create(
-                self.dataset.name,
-                self.cfg.mode,
-                provider_name,
-                self.model,
-                self.cfg.record(),
-                len(self.problems),
-            )
-        todo = [(i, p) for i, p in enumerate(self.problems) if p.id not in done]
-        self.emit(
-            {
-                "event": "eval_started",
-                "eval_id": eval_id,
-                "dataset": self.dataset.name,
-                "mode": self.cfg.mode,
-                "model": self.model,
-                "total": len(self.problems),
-                "scored": len(done),
-                "passed": sum(r.passed for r in done.values()),
-                "cost_usd": sum(r.cost_usd for r in done.values()),
-                "resumed": resume is not None,
-            }
-        )
-        root = default_eval_root() / eval_id
+        eval_id, done = self._open(provider_name, resume)
         records = dict(done)
+        root = default_eval_root() / eval_id
         status, error = "failed", None
         alive = asyncio.create_task(self._heartbeat(eval_id))
         try:
-            scorer = BackgroundScorer(_fresh(root / "score"), self.cfg.max_parallel)
-            async with scorer:
-                gate = asyncio.Semaphore(max(1, self.cfg.max_parallel))
-
-                async def one(position: int, problem: Problem) -> None:
-                    async with gate:
-                        rec, score_s = await self._problem(
-                            eval_id, root, position, problem, scorer.call
-                        )
-                    self.evals.record(eval_id, rec)
-                    records[problem.id] = rec
-                    self.emit(
-                        {"event": "problem_scored", **_event(rec), "score_s": round(score_s, 3)}
-                    )
-
-                async with asyncio.TaskGroup() as group:
-                    for position, problem in todo:
-                        group.create_task(one(position, problem))
+            await self._solve_and_score(eval_id, root, records)
             capped = any(
                 (r.reason or "").startswith("not run: the eval's cost cap")
                 for r in records.values()
@@ -199,6 +151,64 @@ class Harness:
                 }
             )
         return EvalResult(eval_id, status, ordered, error)
+
+    def _open(self, provider_name: str, resume: str | None) -> tuple[str, dict[str, ProblemRecord]]:
+        """A new eval's record, or the resumed one's and what it already scored (whose
+        cost counts against the eval's cap)."""
+        done: dict[str, ProblemRecord] = {}
+        if resume is not None:
+            eval_id = resume
+            done = self.evals.scored(eval_id)
+            self.evals.reopen(eval_id)
+            for r in done.values():
+                self.budget.tokens += r.input_tokens + r.output_tokens
+                self.budget.cost_usd += r.cost_usd
+        else:
+            eval_id = self.evals.create(
+                self.dataset.name,
+                self.cfg.mode,
+                provider_name,
+                self.model,
+                self.cfg.record(),
+                len(self.problems),
+            )
+        self.emit(
+            {
+                "event": "eval_started",
+                "eval_id": eval_id,
+                "dataset": self.dataset.name,
+                "mode": self.cfg.mode,
+                "model": self.model,
+                "total": len(self.problems),
+                "scored": len(done),
+                "passed": sum(r.passed for r in done.values()),
+                "cost_usd": sum(r.cost_usd for r in done.values()),
+                "resumed": resume is not None,
+            }
+        )
+        return eval_id, done
+
+    async def _solve_and_score(
+        self, eval_id: str, root: Path, records: dict[str, ProblemRecord]
+    ) -> None:
+        """Each problem not in ``records``, ``max_parallel`` at a time, recorded as scored."""
+        scorer = BackgroundScorer(_fresh(root / "score"), self.cfg.max_parallel)
+        async with scorer:
+            gate = asyncio.Semaphore(max(1, self.cfg.max_parallel))
+
+            async def one(position: int, problem: Problem) -> None:
+                async with gate:
+                    rec, score_s = await self._problem(
+                        eval_id, root, position, problem, scorer.call
+                    )
+                self.evals.record(eval_id, rec)
+                records[problem.id] = rec
+                self.emit({"event": "problem_scored", **_event(rec), "score_s": round(score_s, 3)})
+
+            async with asyncio.TaskGroup() as group:
+                for position, problem in enumerate(self.problems):
+                    if problem.id not in records:
+                        group.create_task(one(position, problem))
 
     async def _heartbeat(self, eval_id: str) -> None:
         while True:

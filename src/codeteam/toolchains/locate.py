@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 
@@ -52,13 +51,3 @@ def dist_version(runtime: Path, distribution: str) -> str | None:
         if re.sub(r"[-_.]+", "_", name).lower() == norm:
             return version
     return None
-
-
-def version_output(argv: list[str], pattern: str = r"(\d+\.\d+(?:\.\d+)?)") -> str | None:
-    """Run ``argv`` (a ``--version``-like command) and pull a version number out of it."""
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(pattern, done.stdout + done.stderr)
-    return match.group(1) if match else None

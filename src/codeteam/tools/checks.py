@@ -4,6 +4,7 @@ gets the same one-line error from every tool that takes it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from codeteam.config import Settings
 from codeteam.tools.base import ToolError
@@ -39,10 +40,13 @@ def one_source(code: str | None, path: str | None) -> None:
         raise ToolError("give exactly one of code or path")
 
 
-def snippet_language(language: str | None) -> str:
-    """A snippet has no path to detect its language from."""
+def snippet_language(language: str | None, registered: Callable[[], list[str]]) -> str:
+    """A snippet has no path to detect its language from; the error names every language
+    registered (a plugin's too)."""
     if language is None:
-        raise ToolError("language is required with code: python or go")
+        *others, last = registered() or ["a registered language"]
+        either = f"{', '.join(others)} or {last}" if others else last
+        raise ToolError(f"language is required with code: {either}")
     return language
 
 

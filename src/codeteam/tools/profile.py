@@ -138,7 +138,7 @@ class _Subject:
 
 
 def _snippet(ctx: ToolContext, code: str, language: str | None) -> _Subject:
-    language = snippet_language(language)
+    language = snippet_language(language, ctx.services.toolchains.languages)
     check_code(ctx.settings, code)
     services = ctx.services
     return _Subject(

@@ -111,7 +111,7 @@ async def _review_snippet(
 ) -> _Reviewed:
     from codeteam.tools.progress import ticking
 
-    language = snippet_language(language)
+    language = snippet_language(language, ctx.services.toolchains.languages)
     check_code(ctx.settings, code)
     services = ctx.services
     toolchain = services.toolchain(language)
