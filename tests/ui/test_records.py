@@ -7,6 +7,7 @@ is checked against the shapes the tools really produce."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import shutil
 import time
 from collections.abc import Iterator
@@ -58,7 +59,9 @@ class Shaped:
 def shaped() -> Iterator[Shaped]:
     root = workspace_dir()
     (root / "ws").mkdir(mode=0o755)
-    answers = asyncio.run(_real_answers(root / "ws"))
+    # in a thread of its own: Playwright's sync API keeps an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answers = pool.submit(asyncio.run, _real_answers(root / "ws")).result()
     store = Store(root / "runs.db")
     fillers = []
     for i in range(FILLERS):
