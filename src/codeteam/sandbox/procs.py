@@ -29,8 +29,8 @@ def become_subreaper() -> bool:
     return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 
-def _stat_fields(pid: int) -> tuple[str, str, int] | None:
-    """(comm, state, ppid) of a process, or None when it is gone."""
+def _stat_fields(pid: int) -> tuple[str, str, int, int] | None:
+    """(comm, state, ppid, flags) of a process, or None when it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             raw = f.read()
@@ -38,7 +38,8 @@ def _stat_fields(pid: int) -> tuple[str, str, int] | None:
         return None
     lpar, rpar = raw.find(b"("), raw.rfind(b")")
     rest = raw[rpar + 2 :].split()
-    return raw[lpar + 1 : rpar].decode(errors="replace"), rest[0].decode(), int(rest[1])
+    comm = raw[lpar + 1 : rpar].decode(errors="replace")
+    return comm, rest[0].decode(), int(rest[1]), int(rest[6])
 
 
 _PF_EXITING = 0x4  # include/linux/sched.h
@@ -48,12 +49,8 @@ def running(pid: int) -> bool:
     """Alive and not on its way out: neither gone, a zombie, nor PF_EXITING (set the moment
     a process begins to exit, while ``/proc`` still shows it running and its threads, its
     files and its cgroup membership are being torn down)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] not in (b"Z", b"X") and not int(fields[6]) & _PF_EXITING
+    f = _stat_fields(pid)
+    return f is not None and f[1] not in ("Z", "X") and not f[3] & _PF_EXITING
 
 
 def _pids() -> list[int]:

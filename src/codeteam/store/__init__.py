@@ -346,7 +346,21 @@ class Store:
         self, limit: int = 50, offset: int = 0, status: str | None = None
     ) -> list[dict[str, Any]]:
         """Runs newest first, ``limit`` from ``offset``; only those with ``status`` if given."""
+        return self._runs(self._settle_orphans(), limit, offset, status)
+
+    def runs_page(
+        self, limit: int, offset: int, status: str | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """:meth:`list_runs`, and how many runs have ``status`` in all (orphans found once
+        for both)."""
         orphaned = self._settle_orphans()
+        where, args = _status_is(status, orphaned)
+        row = self.db.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()  # noqa: S608 - marks only
+        return self._runs(orphaned, limit, offset, status), int(row[0])
+
+    def _runs(
+        self, orphaned: Mapping[str, str], limit: int, offset: int, status: str | None
+    ) -> list[dict[str, Any]]:
         where, args = _status_is(status, orphaned)
         rows = self.db.execute(
             "SELECT r.id, r.status, r.started_at, r.finished_at, r.model, r.request, "  # noqa: S608 - where: marks only
@@ -361,11 +375,6 @@ class Store:
             if r["id"] in orphaned:
                 r["status"] = "interrupted"
         return runs
-
-    def count_runs(self, status: str | None = None) -> int:
-        where, args = _status_is(status, self._settle_orphans())
-        row = self.db.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()  # noqa: S608 - marks only
-        return int(row[0])
 
     def run_ids_starting(self, prefix: str, limit: int = 10) -> list[str]:
         """Ids of the runs whose id starts with ``prefix``, newest first, at most ``limit``

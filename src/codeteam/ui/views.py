@@ -79,8 +79,7 @@ def _usage(store: Store, key: str, where: str, args: list[str]) -> dict[Any, lis
 
 
 def runs_page(store: Store, q: RunsQuery) -> dict[str, Any]:
-    total = store.count_runs(q.status)
-    runs = store.list_runs(PAGE_SIZE, (q.page - 1) * PAGE_SIZE, q.status)
+    runs, total = store.runs_page(PAGE_SIZE, (q.page - 1) * PAGE_SIZE, q.status)
     ids = [r["id"] for r in runs]
     marks = ",".join("?" * len(ids))
     usage: dict[str, list[Any]] = {}
