@@ -115,8 +115,12 @@ class RayCluster:
             time.sleep(0.2)
         return node
 
+    def live(self) -> list[Node]:
+        """The nodes still running (tests kill and add nodes)."""
+        return [n for n in self.nodes if n.proc.poll() is None]
+
     def node(self, name: str) -> Node:
-        return next(n for n in self.nodes if n.name == name and n.proc.poll() is None)
+        return next(n for n in self.live() if n.name == name)
 
     def stop(self) -> None:
         for node in reversed(self.nodes):

@@ -154,7 +154,7 @@ async def test_a_host_killed_alone_is_restarted_and_reached_over_a_new_connectio
     async with ray_client(cluster, workspace, "--max-concurrency", "2") as client:
         before = await asyncio.gather(*(_seven_times(client, n) for n in range(24)))
         everyone = {node_of(r) for r in before}
-        assert len(everyone) == len([n for n in cluster.nodes if n.proc.poll() is None])
+        assert len(everyone) == len(cluster.live())
         victim = cluster.node("worker2")
         host = _host_pid(victim.proc.pid)
         # what the host's check for a lost raylet rests on (cluster/host.py)
@@ -244,7 +244,7 @@ async def test_a_full_cluster_refuses_at_once_saying_when_to_retry(
     refused = [(r, t) for r, t in answers if r.is_error]
     done = [r for r, _ in answers if not r.is_error]
     # a slot on each node running, 2 waiting: the others are refused, at once
-    nodes = len([n for n in cluster.nodes if n.proc.poll() is None])  # as earlier tests left it
+    nodes = len(cluster.live())  # as earlier tests left it
     assert len(done) == nodes + 2, (nodes, len(done))
     assert all(r.structured_content["stdout"] == "done\n" for r in done)
     assert len(refused) == 12 - nodes - 2

@@ -72,16 +72,8 @@ def workspace() -> Iterator[Path]:
         yield path
 
 
-@pytest.fixture(scope="module")
-def state() -> Iterator[Path]:
-    """The servers' state (Go's build cache, owned by this file's build uid), shared by the
-    file's tests: other suites' servers own the default one's cache with their build uid."""
-    with host_dir("codeteam-fresh-state-") as path:
-        yield path
-
-
 @asynccontextmanager
-async def session(workspace: Path, pool: str, state: Path | None = None) -> AsyncIterator[Client]:
+async def session(workspace: Path, pool: str) -> AsyncIterator[Client]:
     """A real server over stdio, with (``pooled``) or without pre-started sandboxes."""
     require_bwrap()
     pool_size = "3" if pool == "pooled" else "0"
@@ -90,7 +82,6 @@ async def session(workspace: Path, pool: str, state: Path | None = None) -> Asyn
         args=[
             *("-m", "codeteam", "serve", "--root", str(workspace)),
             *("--pool-size", pool_size, "--sandbox-uid-base", str(FRESH_UID_BASE)),
-            *(("--state-dir", str(state)) if state is not None else ()),
         ],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")},
         cwd=str(workspace),
@@ -243,13 +234,11 @@ async def _go(client: Client, code: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("pool", POOLS)
-async def test_a_go_call_sees_nothing_the_previous_call_left(
-    workspace: Path, state: Path, pool: str
-) -> None:
+async def test_a_go_call_sees_nothing_the_previous_call_left(workspace: Path, pool: str) -> None:
     """A cached Go binary runs in a pre-started sandbox when the pool is on (bubblewrap's
     start off the call), with all the same: own tmpfs, processes, environment, slot uid,
     limits, memory cgroup and mounts, and it is the sandbox's command itself (exec'd)."""
-    async with session(workspace, pool, state) as client:
+    async with session(workspace, pool) as client:
         looks = [json.loads((await _go(client, GO_LOOK))["stdout"]) for _ in range(2)]
         assert (await _go(client, GO_PLANT))["stdout"].strip() == "planted"
         after = json.loads((await _go(client, GO_LOOK))["stdout"])
