@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -189,7 +192,11 @@ FIDELITY = {
     "atexit after an error": (
         "import atexit\natexit.register(lambda: print('atexit ran'))\nraise ValueError('v')"
     ),
-    "main file": "import os\nst = os.stat(__file__)\nprint(oct(st.st_mode), os.listdir('.'))",
+    "main file": (
+        "import os\nst = os.stat(__file__)\n"
+        "print(oct(st.st_mode), st.st_size, os.listdir('.'))\n"
+        "print(st.st_uid == os.getuid(), st.st_gid == os.getgid())\n"
+    ),
     "what the code can see": (
         "import os, sys\n"
         "print(sorted(os.listdir('/')), sorted(os.environ.items()), os.getcwd())\n"
@@ -215,6 +222,8 @@ async def test_a_pooled_run_ends_exactly_as_a_fresh_interpreter(
         assert got.stderr.endswith(want.stderr.split(b"\n", 2)[2]), (got.stderr, want.stderr)
         return
     assert ending(got) == ending(want)
+    if name == "main file":
+        assert got.stdout.endswith(b"True True\n"), got
 
 
 async def test_an_uncaught_exception_points_at_main_py_not_the_runner(sandbox: Sandbox) -> None:
@@ -472,6 +481,54 @@ async def test_a_pooled_sandbox_that_dies_as_its_call_arrives_hands_it_to_a_fres
     assert await warm_pool(sandbox) is pool
 
 
+async def test_a_program_the_pooled_tmpfs_cannot_hold_ends_as_in_a_fresh_sandbox(
+    sandbox: Sandbox,
+) -> None:
+    """The server fills the handed-over file from outside: when it does not fit, the
+    pooled sandbox is told nothing but the channel's end, exits without its receipt, and
+    the call runs in a fresh sandbox, which reports it as any run would."""
+    small = Limits(tmpfs_bytes=64 << 10)
+    await run_python(sandbox, "pass", limits=small)  # the pool now holds this kind
+    pool = await warm_kinds(sandbox, 2)
+    hits, misses = pool.hits, pool.misses
+    big = "x = 1\n" + "#" * (100 << 10) + "\nprint('ran')\n"
+    r = await run_python(sandbox, big, limits=small)
+    assert (pool.hits, pool.misses) == (hits, misses + 1), "a fresh sandbox ran it"
+    spec = SandboxSpec(
+        argv=[PYTHON, "-I", "-B", "/work/main.py"], files={"main.py": big.encode()}, limits=small
+    )
+    want = await sandbox.run(spec)
+    assert ending(r) == ending(want)
+    assert r.exit_code != 0 and b"ran" not in r.stdout, r
+    ok = await run_python(sandbox, "print('small')", limits=small)
+    assert (ok.stdout, pool.hits) == (b"small\n", hits + 1), "the next call is pooled again"
+
+
+async def test_a_pooled_sandbox_that_is_gone_is_never_written_into(sandbox: Sandbox) -> None:
+    """A pid names the sandbox's pid 1 only while it lives: once that process is dead,
+    a write through ``/proc/PID/root`` is refused, even if the pid were reused."""
+    pool = await warm_pool(sandbox)
+    entry, other = pool._idle[0], pool._idle[1]
+    stranger = other._prepared()
+    stranger._ns_id = (0, 0)  # as if its pid had been reused by a process of another namespace
+    with pytest.raises(OSError, match="the sandbox is gone"):
+        stranger.fill_file("main.py", b"print(1)")
+    prepared = entry._prepared()
+    ns_pid = prepared.ns_pid()
+    assert ns_pid is not None and prepared._ns_id is not None
+    prepared.fill_file("main.py", b"pass")  # alive: the empty file takes it
+    with pytest.raises(OSError, match="not an empty file"):
+        prepared.fill_file("main.py", b"print(1)")  # filled once: never again
+    assert kill_slot(sandbox, entry.tree.slot)
+    procs.kill(ns_pid)
+    end = time.monotonic() + 10
+    while alive(ns_pid):
+        assert time.monotonic() < end, "the sandbox's pid 1 did not die"
+        await asyncio.sleep(0.01)
+    with pytest.raises(OSError):
+        prepared.fill_file("main.py", b"print(1)")
+
+
 async def test_every_pooled_sandbox_killed_then_five_calls_all_run_normally(
     sandbox: Sandbox,
 ) -> None:
@@ -484,15 +541,16 @@ async def test_every_pooled_sandbox_killed_then_five_calls_all_run_normally(
     assert await warm_pool(sandbox) is pool
 
 
-#: A pre-started kind that is not Python: a shell keeps the Prestart protocol (ready byte,
-#: program until end of file, receipt) and then runs the program as ``sh /work/main.sh``
-#: (bash: dash cannot name a descriptor above 9).
+#: A pre-started kind that is not Python: a shell keeps the Prestart protocol (the empty
+#: file, ready byte, ``go`` until end of file, receipt) and then runs the program as
+#: ``sh /work/main.sh`` (bash: dash cannot name a descriptor above 9).
 SHELL = Prestart(
     "sh",
     (
         "/bin/bash",
         "-c",
-        'printf R >&"$1"; cat <&"$1" > /work/main.sh; printf G >&"$1"; exec sh /work/main.sh',
+        ': > /work/main.sh; printf R >&"$1"; [ "$(cat <&"$1")" = go ] || exit 125; '
+        'printf G >&"$1"; exec sh /work/main.sh',
         "sh",
     ),
     handover="main.sh",
@@ -536,6 +594,7 @@ async def test_a_spec_a_pre_started_tree_cannot_hold_runs_normally(sandbox: Sand
 #: A program the exec runner hands over: what it was started as, with and from what.
 SCRIPT = (
     b'#!/bin/sh\necho "$0 $# $*"; tr "\\0" "\\n" < /proc/$$/environ; stat -c "%a %s" /work/main\n'
+    b"[ -O /work/main ] && [ -G /work/main ] && echo owned\n"
     b"ls -A /work; ls /proc/self/fd; cat; exit 7\n"
 )
 EXEC_CASES = {
@@ -579,6 +638,7 @@ async def test_a_pre_started_exec_ends_exactly_as_a_fresh_sandbox_running_the_fi
     assert ending(got) == ending(want)
     if name == "script":
         assert got.exit_code == 7 and got.stdout.endswith(b"the input\n"), got
+        assert b"\n755 " in got.stdout and b"\nowned\n" in got.stdout, got
 
 
 async def test_calls_of_two_kinds_in_turn_each_find_their_own_ready(state_dir: Path) -> None:
@@ -600,3 +660,85 @@ async def test_calls_of_two_kinds_in_turn_each_find_their_own_ready(state_dir: P
         assert (pool.hits, pool.misses) == (hits + 6, misses)
     finally:
         await sb.aclose()
+
+
+def test_thread_as_changes_only_the_calling_thread_and_comes_back(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("switching ids needs root")
+    seen: list[int] = []
+    other_ready, other_look = threading.Event(), threading.Event()
+
+    def other() -> None:
+        other_ready.set()
+        other_look.wait(10)
+        seen.append(os.geteuid())
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    other_ready.wait(10)
+    private = tmp_path / "root-only"
+    private.mkdir(mode=0o700)
+    with procs.thread_as(BASE + 7, BASE + 8):
+        inside = (os.geteuid(), os.getegid(), os.getuid())
+        other_look.set()
+        thread.join(10)
+        with pytest.raises(PermissionError):
+            (private / "probe").write_text("x")
+    assert inside == (BASE + 7, BASE + 8, 0)
+    assert seen == [0], "another thread of the process stays root meanwhile"
+    assert (os.geteuid(), os.getegid()) == (0, 0)
+    (private / "probe").write_text("x")  # root's reach is back
+
+
+#: A pooled sandbox used in a process that has no CAP_SYS_PTRACE (a container's root).
+NO_PTRACE_SCRIPT = """
+import asyncio, sys
+from pathlib import Path
+from codeteam.sandbox import Sandbox, SandboxSpec
+from codeteam.config import Settings
+from codeteam.toolchains.python_prestart import prestart
+
+async def main() -> None:
+    caps = int(Path("/proc/self/status").read_text().split("CapEff:")[1].split()[0], 16)
+    assert not caps & (1 << 19), "CAP_SYS_PTRACE should be gone"
+    base = Path(sys.argv[1])
+    sb = Sandbox.from_settings(Settings(
+        roots=(base,), state_dir=base / "state", sandbox_uid_base=int(sys.argv[2]), pool_size=1
+    ))
+    try:
+        out = []
+        for i in range(3):
+            spec = SandboxSpec(argv=[sys.argv[3], "-I", "-B", "/work/main.py"],
+                               files={"main.py": f"print({i})".encode()})
+            r = await sb.run(spec, prestart(sys.argv[3]))
+            out.append(r.stdout.decode().strip())
+            assert sb._pool is not None
+            for _ in range(500):
+                if await sb._pool.ready() == 1:
+                    break
+                await asyncio.sleep(0.02)
+        print(" ".join(out), sb._pool.hits, sb._pool.misses)
+    finally:
+        await sb.aclose()
+
+asyncio.run(main())
+"""
+
+
+def test_a_root_server_without_cap_sys_ptrace_still_fills_pooled_sandboxes(
+    state_dir: Path,
+) -> None:
+    """Docker gives its root no CAP_SYS_PTRACE, which root needs to open another user's
+    ``/proc/PID/root``; the server fills the file as the sandbox's own uid instead."""
+    require_bwrap()
+    if os.geteuid() != 0:
+        pytest.skip("a root server is the case under test")
+    setpriv = "/usr/bin/setpriv"
+    drop = ["--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    argv = [sys.executable, "-c", NO_PTRACE_SCRIPT]
+    args = [str(state_dir), str(BASE + 50), PYTHON]
+    done = subprocess.run([setpriv, *drop, *argv, *args], env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    # the first call starts the pool (a miss); the two after it are served from it
+    assert done.stdout.decode().split() == ["0", "1", "2", "2", "1"], done.stdout

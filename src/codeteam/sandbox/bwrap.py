@@ -17,11 +17,13 @@ import functools
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codeteam.sandbox import procs
 from codeteam.sandbox.cgroup import join_file
 from codeteam.sandbox.launch import prefix
 from codeteam.sandbox.prepare import (
@@ -68,6 +70,11 @@ def system_args() -> tuple[str, ...]:
     return tuple(args)
 
 
+def _namespace(pid: int) -> tuple[int, int]:
+    st = os.stat(f"/proc/{pid}/ns/pid")
+    return st.st_dev, st.st_ino
+
+
 def _memfd(name: str, data: bytes) -> int:
     fd = os.memfd_create(name, os.MFD_CLOEXEC)
     view = memoryview(data)
@@ -90,6 +97,8 @@ class Prepared:
     _info: bytes = b""  # what bubblewrap has written to the info pipe so far
     _info_done: bool = False  # the info pipe is at its end
     _staged: list[str] = field(default_factory=list)  # host sources mounted under STAGE
+    _ns_id: tuple[int, int] | None = None  # its pid namespace, once :meth:`pin`ned
+    _owner: tuple[int, int] | None = None  # who reaches into it (see :meth:`pin`)
 
     def source(self, path: Path, *, uid: int, gid: int, switch_user: bool) -> str:
         """The path bubblewrap (running as ``uid``) should bind ``path`` from."""
@@ -119,6 +128,64 @@ class Prepared:
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 self._ns_pid = int(json.loads(self._info)["child-pid"])
         return self._ns_pid
+
+    def pin(self, owner: tuple[int, int] | None) -> bool:
+        """Remember which pid namespace the sandbox is, and who may reach into it (its
+        ``(uid, gid)`` when it is not ours); call it while the sandbox surely runs (its
+        process has just answered us). False if it cannot be told."""
+        ns_pid = self.ns_pid()
+        if ns_pid is None:
+            return False
+        self._owner = owner
+        try:
+            with self._as_owner():
+                self._ns_id = _namespace(ns_pid)
+        except OSError:
+            return False
+        return True
+
+    def fill_file(self, name: str, data: bytes) -> None:
+        """Write ``data`` into the empty ``/work/NAME`` the running sandbox made (see
+        :meth:`pin`), through its pid 1's root: one copy into its tmpfs, and the file
+        stays the sandbox uid's own (root cannot create files there: its uid is not
+        mapped in the sandbox's user namespace).
+
+        The directory is opened first and the pid's namespace checked after: a pid that
+        still names the pinned namespace was that sandbox's pid 1 when opened (it cannot
+        come back once dead), so a reused pid is never written into. Raises OSError when
+        the sandbox is gone, the file is not an empty regular file, or the data does not fit.
+        """
+        ns_pid = self._ns_pid
+        if ns_pid is None or self._ns_id is None:
+            raise OSError(f"the sandbox was never pinned, cannot write {name}")
+        with self._as_owner():
+            work = os.open(
+                f"/proc/{ns_pid}/root{WORK}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+            )
+            try:
+                if _namespace(ns_pid) != self._ns_id:
+                    raise OSError(f"the sandbox is gone, cannot write {name}")
+                flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+                fd = os.open(check_file_name(name), flags, dir_fd=work)
+            finally:
+                os.close(work)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size:
+                raise OSError(f"/work/{name} in the sandbox is not an empty file")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def _as_owner(self) -> contextlib.AbstractContextManager[None]:
+        """A root server reaches into the sandbox as the uid that owns its user namespace
+        (:func:`procs.thread_as`): root itself would need CAP_SYS_PTRACE, which a
+        container's root does not have."""
+        if self._owner is None:
+            return contextlib.nullcontext()
+        return procs.thread_as(*self._owner)
 
     def read_collected(self, cap: int) -> dict[str, bytes]:
         return read_collected(self.collect, cap)

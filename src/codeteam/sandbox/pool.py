@@ -3,9 +3,10 @@ runtime (an interpreter) to start.
 
 Each pooled sandbox is an ordinary sandbox tree (same mounts, namespaces, rlimits and slot
 uid as :meth:`Sandbox.run`) whose command is a :class:`~codeteam.sandbox.spec.Prestart`'s
-waiting process, supplied by a toolchain: it reports ready on a control socket (its start
-gate), blocks reading the call's program from it, and then runs it as the call's own
-command would (the protocol is :class:`Prestart`'s). The pool knows no language; it keeps
+waiting process, supplied by a toolchain: it makes the call's empty file, reports ready
+on a control socket (its start gate) and blocks there; a call fills the file from
+outside and says go, and it runs the program as the call's own command would (the
+protocol is :class:`Prestart`'s). The pool knows no language; it keeps
 up to ``size`` trees per kind of :class:`Prestart` (Python's interpreter, the exec runner for
 a built binary), each kind refilled with what its last call needed. One
 sandbox serves exactly one call and is then torn down like any other run; nothing is
@@ -23,8 +24,8 @@ evicts an idle pooled sandbox before it queues, so the pool never makes a call w
 Killed from outside: an idle pooled sandbox can die (an operator's ``kill -9``, the
 host's OOM killer). Its control socket then reads as closed, and it is discarded and
 replaced at once. One that dies between being taken and receiving the program (a race no
-check can close) is caught by the runner's receipt: it writes one byte once it holds the
-whole program, before any of it runs. A pooled run that ends without that receipt (and
+check can close) is caught by the runner's receipt: it writes one byte once it has been
+told go, before any of the program runs. A pooled run that ends without that receipt (and
 without a limit of ours killing it) never ran the call's code: the call then runs in a
 fresh sandbox, so a dead pooled sandbox is never the caller's result.
 
@@ -42,8 +43,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codeteam.sandbox import Sandbox, Tree, _result
+from codeteam.sandbox.bwrap import Prepared
 from codeteam.sandbox.runner import SETTLE_S, Outcome
-from codeteam.sandbox.spec import Limits, Prestart, SandboxResult, SandboxSpec
+from codeteam.sandbox.spec import GO, Limits, Prestart, SandboxResult, SandboxSpec
 
 #: Slots the pool leaves free for calls that arrive while it is full.
 KEEP_FREE = 1
@@ -86,6 +88,7 @@ class _Entry:
     key: PoolKey
     tree: Tree
     control: socket.socket  # our end; the runner's is its fd ``control_fd``
+    owner: tuple[int, int] | None  # the sandbox's (uid, gid) when it is not ours
     ready: asyncio.Future[bool] = field(default_factory=asyncio.Future)
     warming: asyncio.Task[None] | None = None
     watched: bool = False  # a reader on ``control`` reports the sandbox's death while idle
@@ -96,17 +99,27 @@ class _Entry:
         try:
             await self.tree.supervisor.spawn(stdin_pipe=True, on_spawn=self.tree.on_spawn)
             loop = asyncio.get_running_loop()
-            ok = await loop.sock_recv(self.control, 1) == b"R"
+            ready = await loop.sock_recv(self.control, 1) == b"R"
+            ok = ready and self._prepared().pin(self.owner)
         except Exception:  # noqa: S110 - the call falls back to a normal run, which reports
             pass
         finally:
             if not self.ready.done():
                 self.ready.set_result(ok)
 
+    def _prepared(self) -> Prepared:
+        prepared = self.tree.prepared
+        assert isinstance(prepared, Prepared), "only bubblewrap trees are pooled"
+        return prepared
+
     async def dispatch(self, code: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.sock_sendall(self.control, code)
-        self.control.shutdown(socket.SHUT_WR)
+        """Fill the call's file in the sandbox, then say :data:`GO`; a sandbox that could
+        not be written hears only the end of the channel and exits without running."""
+        try:
+            self._prepared().fill_file(self.key.prestart.handover, code)
+            await asyncio.get_running_loop().sock_sendall(self.control, GO)
+        finally:
+            self.control.shutdown(socket.SHUT_WR)
 
     def watch(self, on_death: Callable[[], None]) -> None:
         """Call ``on_death`` when the idle runner's end closes (it only ever waits there)."""
@@ -286,7 +299,8 @@ class Pool:
             self._spawn_task(self._sandbox._free_slot("run", slot))
             raise
         child.detach()  # the tree's Prepared owns that descriptor now
-        entry = _Entry(key, tree, parent)
+        uid, gid, switch = self._sandbox._identity("run", slot)
+        entry = _Entry(key, tree, parent, (uid, gid) if switch else None)
         entry.warming = asyncio.ensure_future(entry.warm())
         entry.warming.add_done_callback(lambda _: self._warmed(entry))
         return entry

@@ -14,19 +14,58 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 PR_SET_CHILD_SUBREAPER = 36
+#: setresuid and setresgid as raw system calls, per machine: the kernel changes only the
+#: calling thread's credentials, where glibc's wrappers change every thread's (POSIX).
+_SETRES = {"x86_64": (117, 119), "aarch64": (147, 149)}
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def become_subreaper() -> bool:
     """Make orphaned descendants ours to reap (idempotent); False if the kernel refused."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    return bool(_libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+
+
+@contextlib.contextmanager
+def thread_as(uid: int, gid: int) -> Iterator[None]:
+    """Run the block with this thread alone acting as ``uid``/``gid`` (effective ids; the
+    saved root ids bring it back), so a root server reaches a sandbox's ``/proc/PID/root``
+    as the user that owns the sandbox's user namespace: root alone needs CAP_SYS_PTRACE
+    for that, which a container does not grant. Without a known system call number (other
+    machines), the block runs as we are. The block must not await: nothing else of ours
+    may run on this thread meanwhile."""
+    numbers = _SETRES.get(os.uname().machine)
+    if numbers is None:
+        yield
+        return
+    setresuid, setresgid = numbers
+    libc = _libc()
+
+    def call(number: int, effective: int) -> None:
+        if libc.syscall(number, -1, effective, -1) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"cannot switch this thread to id {effective}: {os.strerror(err)}")
+
+    call(setresgid, gid)
+    try:
+        call(setresuid, uid)
+        try:
+            yield
+        finally:
+            call(setresuid, 0)
+    finally:
+        call(setresgid, 0)
 
 
 def _stat_fields(pid: int) -> tuple[str, str, int, int] | None:

@@ -75,22 +75,34 @@ class SandboxResult:
     node: str | None = None  # the machine that ran it, when not this one
 
 
+#: What a pre-started tree reads on its control channel once its file is in place.
+GO = b"go"
+
+
 @dataclass(frozen=True)
 class Prestart:
     """A kind of pre-started process tree: the sandbox keeps a few of these waiting at a
-    start gate, and a call hands its program over through a control channel, so it never
-    waits for the sandbox and the program's runtime to start. Language-neutral: the
-    toolchain supplies the waiting process and the sandbox only keeps the protocol.
+    start gate, and a call hands its program over, so it never waits for the sandbox and
+    the program's runtime to start. Language-neutral: the toolchain supplies the waiting
+    process and the sandbox only keeps the protocol.
 
-    The waiting process is ``argv`` plus the control channel's descriptor number as its last
-    argument. On that channel it writes ``b"R"`` once ready, reads the bytes of the call's
-    file ``handover`` (relative to ``/work``) until end of file, writes ``b"G"`` as soon as
-    it holds all of them (before any of it runs), and then must behave as the call's own
-    ``argv`` would. A call can be served this way only when its spec has exactly that one
-    file and nothing else fixed at start (binds, collected files, another cwd or role);
-    its limits and environment choose among the waiting trees. With ``executable``, the
-    handed-over file is the call's program itself (mode 0755, as ``SandboxSpec.executables``
-    makes it) and the call's spec must mark it so.
+    The waiting process is ``argv`` plus a control channel's descriptor number as its last
+    argument. It creates the call's file ``handover`` (relative to ``/work``) empty, with
+    the mode a fresh run gives it, writes ``b"R"`` on that channel once ready, and reads
+    until end of file. The server fills the file from outside, through the sandbox's
+    ``/proc/PID/root``: one copy into its tmpfs, where streaming it through the channel
+    cost a copy per side and the waiting process's own write (1.2 ms for a 1.5 MB Go
+    binary). Only then does the channel carry :data:`GO`. A process that read exactly
+    ``GO`` writes ``b"G"`` (before any of the file runs) and then must behave as the call's
+    own ``argv`` would; anything else (the server could not fill the file, or died) makes
+    it exit without ``b"G"``, and the call runs in a fresh sandbox. The file's pages are
+    charged to the server's memory cgroup, not to the slot's.
+
+    A call can be served this way only when its spec has exactly that one file and
+    nothing else fixed at start (binds, collected files, another cwd or role); its limits
+    and environment choose among the waiting trees. With ``executable``, the handed-over
+    file is the call's program itself (mode 0755, as ``SandboxSpec.executables`` makes it)
+    and the call's spec must mark it so.
     """
 
     kind: str  # names the kind (e.g. "python"): part of the pool's key

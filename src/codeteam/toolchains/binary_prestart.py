@@ -19,26 +19,24 @@ from codeteam.sandbox.spec import Prestart
 PERL = "/usr/bin/perl"  # under /usr: the sandbox sees the host's
 
 #: The waiting process's program (``perl -e RUNNER PATH <control fd>``): the
-#: :class:`Prestart` protocol, the program written to PATH with mode 0755, the descriptor
+#: :class:`Prestart` protocol (PATH made empty with mode 0755, filled from outside), the descriptor
 #: closed, then ``execve(PATH, [PATH], environ)``, as bubblewrap runs ``[PATH]``. Before the
 #: receipt any failure exits without ``G``, so the call runs in a fresh sandbox instead; an
 #: exec that fails reports as bubblewrap does (its message, exit status 1).
 RUNNER = r"""
 my ($path, $fd) = @ARGV;
 open(my $c, "+<&=", $fd) or exit 125;
-syswrite($c, "R") == 1 or exit 125;
 open(my $out, ">", $path) or exit 125;
-while (1) {
-    my $n = sysread($c, my $buf, 1 << 20);
+close($out) and chmod(0755, $path) or exit 125;
+syswrite($c, "R") == 1 or exit 125;
+my $said = "";
+while (length($said) <= 2) {
+    my $n = sysread($c, my $buf, 16);
     defined $n or exit 125;
     last if $n == 0;
-    for (my $off = 0; $off < $n; ) {
-        my $w = syswrite($out, $buf, $n - $off, $off);
-        defined $w or exit 125;
-        $off += $w;
-    }
+    $said .= $buf;
 }
-close($out) and chmod(0755, $path) or exit 125;
+$said eq "go" or exit 125;
 syswrite($c, "G");
 close($c);
 exec { $path } $path;

@@ -18,21 +18,24 @@ RUNNER = """\
 def _codeteam_run(fd, path):
     import os, sys
     compile("", path, "exec", dont_inherit=True)  # builds the AST types now, not in the call
-    os.write(fd, b"R")
-    parts = []
-    while part := os.read(fd, 1 << 20):
-        parts.append(part)
-    os.write(fd, b"G")  # taken: from here on, whatever happens is this call's own doing
-    os.close(fd)
-    source = b"".join(parts)
-    del parts
     out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     os.fchmod(out, 0o644)
-    view = memoryview(source)
-    while view:
-        view = view[os.write(out, view):]
-    del view
     os.close(out)
+    os.write(fd, b"R")
+    said = b""
+    while len(said) <= 2 and (part := os.read(fd, 16)):
+        said += part
+    if said != b"go":  # the server could not hand the program over: none of it runs
+        os._exit(125)
+    os.write(fd, b"G")  # taken: from here on, whatever happens is this call's own doing
+    os.close(fd)
+    src = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    parts = []
+    while part := os.read(src, 1 << 20):
+        parts.append(part)
+    os.close(src)
+    source = b"".join(parts)
+    del parts, part
     sys.orig_argv[sys.orig_argv.index("-c"):] = [path]
     sys.argv[:] = [path]
     try:
