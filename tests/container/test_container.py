@@ -82,6 +82,51 @@ async def test_execute_code_go_compiles_and_runs(container: Container) -> None:
     assert s["status"] == "ok" and s["stdout"] == "42\n", s
 
 
+#: How long ago this process started: in a pre-started sandbox, at least the idle time
+#: before the call (``/proc/uptime`` is the machine's in every pid namespace).
+AGE_PY = (
+    "import os\n"
+    "start = int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19])\n"
+    "print(float(open('/proc/uptime').read().split()[0]) - start / os.sysconf('SC_CLK_TCK'))\n"
+)
+AGE_GO = """package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	stat, _ := os.ReadFile("/proc/self/stat")
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	start, _ := strconv.ParseFloat(fields[19], 64)
+	uptime, _ := os.ReadFile("/proc/uptime")
+	up, _ := strconv.ParseFloat(strings.Fields(string(uptime))[0], 64)
+	fmt.Println(up - start/100)
+}
+"""
+
+
+async def test_calls_in_the_container_are_served_by_pre_started_sandboxes(
+    container: Container,
+) -> None:
+    """The server fills a waiting sandbox's file through its ``/proc/PID/root``, which a
+    container's root (no CAP_SYS_PTRACE) may only do as the sandbox's own uid: if it could
+    not, every call would quietly fall back to a fresh sandbox."""
+    first = await run_py(container, AGE_PY)  # starts the pool
+    assert first["status"] == "ok", first
+    await asyncio.sleep(1.5)
+    s = await run_py(container, AGE_PY)
+    assert s["status"] == "ok" and float(s["stdout"]) >= 1.0, s
+    go = await call(container, "execute_code", language="go", code=AGE_GO, timeout_s=240)
+    assert go["status"] == "ok", go  # built, and the pool now holds the built-program kind
+    await asyncio.sleep(1.5)
+    go = await call(container, "execute_code", language="go", code=AGE_GO, timeout_s=240)
+    assert go["status"] == "ok" and float(go["stdout"]) >= 1.0, go
+
+
 async def test_run_tests_on_a_python_project_of_the_host_user(container: Container) -> None:
     s = await call(container, "run_tests", path="pyproj")
     assert s["status"] == "failed" and s["language"] == "python", s
