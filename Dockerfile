@@ -20,6 +20,10 @@ COPY build/image/wheelhouse/ /build/wheelhouse/
 RUN python3 -m venv /opt/codeteam/runtime \
  && /opt/codeteam/runtime/bin/pip install -q --no-index --require-hashes \
       --find-links /build/wheelhouse -r /build/requirements/runtime.${ARCH}.txt
+# the pre-started interpreter's wait (src/codeteam/toolchains/python_prestart.py says why)
+COPY src/codeteam/toolchains/python_prestart.pth /build/python_prestart.pth
+RUN for site in /opt/codeteam/runtime/lib/python3*/site-packages; do \
+      install -m 0644 /build/python_prestart.pth "$site/zzz-codeteam-prestart.pth"; done
 RUN python3 -m venv /opt/codeteam/venv \
  && /opt/codeteam/venv/bin/pip install -q --no-index --require-hashes \
       --find-links /build/wheelhouse -r /build/requirements/server.${ARCH}.txt

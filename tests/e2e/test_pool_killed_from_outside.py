@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import pytest
 
+from codeteam.toolchains.python_prestart import FD_ENV
 from tests.e2e.conftest import connect, require_sandbox
 
 pytestmark = pytest.mark.usefixtures("sandbox_required")
@@ -86,13 +87,15 @@ def descendants(root: int) -> list[int]:
 
 
 def waiting_runners(server: int, exclude_uid: int | None = None) -> list[int]:
-    """Pooled sandboxes ready for a call: a runner blocked reading its control socket."""
+    """Pooled sandboxes ready for a call: an interpreter blocked reading its control socket
+    (named by the variable its pre-started environment carries)."""
     found = []
+    marker = FD_ENV.encode() + b"="
     for pid in descendants(server):
-        argv = _read(pid, "cmdline").split(b"\0")
-        if b"-c" not in argv or not any(b"_codeteam_run" in a for a in argv):
+        env = [v for v in _read(pid, "environ").split(b"\0") if v.startswith(marker)]
+        if not env:
             continue
-        control_fd = argv[-2] if argv[-1] == b"" else argv[-1]
+        control_fd = env[0][len(marker) :]
         call = _read(pid, "syscall").split()
         ready = len(call) > 1 and call[0] == str(READ).encode()
         if ready and int(call[1], 16) == int(control_fd) and _uid(pid) != exclude_uid:
