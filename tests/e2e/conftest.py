@@ -61,12 +61,13 @@ def workspace(tmp_path: Path) -> Path:
 
 
 class HttpServer:
-    def __init__(self, workspace: Path, *extra: str) -> None:
+    def __init__(self, workspace: Path, *extra: str, pass_fds: tuple[int, ...] = ()) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "codeteam", "serve", "--transport", "http", "--port", str(self.port),
              "--root", str(workspace), *extra],
             env=server_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            pass_fds=pass_fds,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.e2e.conftest import CANARY, connect, require_sandbox
+from tests.e2e.conftest import CANARY, HttpServer, connect, require_sandbox
 
 pytestmark = pytest.mark.usefixtures("sandbox_required")
 
@@ -96,6 +96,43 @@ async def test_no_secret_reaches_the_code(workspace: Path) -> None:
     assert "/proc/1/environ" in s["stdout"] or "b'" in s["stdout"]
     assert CANARY not in s["stdout"] and CANARY not in s["stderr"]
     assert "ANTHROPIC_API_KEY" not in s["stdout"]
+
+
+#: The descriptors a call's code holds (its listing's own is closed by the readlink).
+OPEN_FDS = (
+    "import os\n"
+    "fds = []\n"
+    "for fd in sorted(os.listdir('/proc/self/fd'), key=int):\n"
+    "    try:\n        fds.append((int(fd), os.readlink('/proc/self/fd/' + fd)))\n"
+    "    except OSError:\n        pass\n"
+    "print([fd for fd, _ in fds])\n"
+)
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+async def test_code_gets_no_descriptor_but_its_standard_streams(
+    workspace: Path, transport: str
+) -> None:
+    """Whatever the server inherited (an open pipe here) or its event loop leaves open in
+    children (uvloop, over HTTP, passed both on), a call's code holds fds 0-2 only: fresh
+    and pre-started sandboxes alike."""
+    read_end, write_end = os.pipe()
+    os.set_inheritable(write_end, True)
+    http = HttpServer(workspace, pass_fds=(write_end,)) if transport == "http" else None
+    try:
+        async with connect(transport, "auto", workspace, http=http) as client:
+            outs = []
+            for _ in range(3):  # the first in a fresh sandbox, then pre-started ones
+                s = await run_py(client, OPEN_FDS)
+                assert s["status"] == "ok", s
+                outs.append(s["stdout"])
+                await asyncio.sleep(0.5)
+    finally:
+        if http is not None:
+            http.stop()
+        os.close(read_end)
+        os.close(write_end)
+    assert outs == ["[0, 1, 2]\n"] * 3
 
 
 async def test_no_write_outside_the_sandbox(workspace: Path) -> None:

@@ -151,3 +151,34 @@ async def test_a_sandbox_without_the_launcher_uses_setpriv_and_prlimit(
     assert rows[0] != "0"  # a slot uid, not root
     assert "Max cpu time 7 8 seconds" in rows
     assert "Max address space 314572800 314572800 bytes" in rows
+
+
+def test_the_launcher_closes_every_descriptor_it_is_not_told_to_keep(launcher: str) -> None:
+    """uvloop leaves inherited descriptors and copies of a child's pipes open in it; the
+    launcher passes on only the standard streams and ``keep``."""
+    held = [os.open("/dev/null", os.O_RDONLY) for _ in range(4)]
+    try:
+        for fd in held:
+            os.set_inheritable(fd, True)
+        keep = [held[1], held[3]]
+        prefix = launch.prefix_with(launcher, LIMITS, user=None, keep=keep)
+        listing = "ls /proc/$$/fd"
+        done = subprocess.run(
+            [*prefix, "/bin/sh", "-c", listing], capture_output=True, text=True, close_fds=False
+        )
+        assert done.returncode == 0, done
+        assert sorted(map(int, done.stdout.split())) == sorted([0, 1, 2, *keep])
+        unkept = launch.prefix_with(launcher, LIMITS, user=None)
+        done = subprocess.run(
+            [*unkept, "/bin/sh", "-c", listing], capture_output=True, text=True, close_fds=False
+        )
+        assert sorted(map(int, done.stdout.split())) == [0, 1, 2]
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+@pytest.mark.parametrize("keep", ["2", "5,x", "-4", ","])
+def test_the_launcher_refuses_a_bad_keep(launcher: str, keep: str) -> None:
+    done = subprocess.run([launcher, f"--keep={keep}", "--", "/bin/true"], capture_output=True)
+    assert done.returncode == 125 and b"--keep takes descriptor numbers" in done.stderr, done

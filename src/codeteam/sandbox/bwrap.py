@@ -235,7 +235,8 @@ def prepare(
     argv[argv.index("--info-fd") + 1] = str(info_w)
     join = None if cgroup_procs is None else str(join_file(cgroup_procs))
     user = uid if switch_user else None
-    argv = [*prefix(spec.limits, user=user, group=gid, join=join), *argv]
+    keep = prepared._child_fds
+    argv = [*prefix(spec.limits, user=user, group=gid, join=join, keep=keep), *argv]
     if prepared._staged:  # root mounts first, then the prefix drops to the sandbox uid
         os.makedirs(STAGE, mode=0o755, exist_ok=True)
         argv = [

@@ -2,9 +2,14 @@
  * codeteam-launch: start a sandbox's first process in its slot's memory cgroup, as its
  * slot uid, under its resource limits, in one exec of a static binary.
  *
- *   codeteam-launch [--join=CGROUP_FILE] [--reuid=UID --regid=GID] [--cpu=SOFT:HARD]
- *                   [--as=N] [--nproc=N] [--fsize=N] [--nofile=N] [--core=N]
- *                   -- /absolute/command [args...]
+ *   codeteam-launch [--join=CGROUP_FILE] [--reuid=UID --regid=GID] [--keep=FD,...]
+ *                   [--cpu=SOFT:HARD] [--as=N] [--nproc=N] [--fsize=N] [--nofile=N]
+ *                   [--core=N] -- /absolute/command [args...]
+ *
+ * Every descriptor above 2 that --keep does not name is closed first, so the command gets
+ * exactly the descriptors the server chose, whatever the server's event loop leaves open
+ * in its children (uvloop passes on inherited descriptors and duplicates of the child's
+ * own pipes).
  *
  * --join writes "0" (this process) to a cgroup's `tasks` (v1) or `cgroup.procs` (v2) file
  * first, while still root, so everything the command starts is in that cgroup from its
@@ -20,6 +25,7 @@
  * refused call (the message says which); 127: the command could not be executed.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -27,10 +33,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #define FAIL 125
+#define MAX_KEEP 64
 
 static const struct {
     const char *name;
@@ -67,11 +75,51 @@ static long long id_number(const char *text, const char *option) {
     return (long long)value;
 }
 
+static int by_number(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void close_from(unsigned lo, unsigned hi) {
+    if (lo > hi)
+        return;
+    if (syscall(SYS_close_range, lo, hi, 0) == 0)
+        return;
+    if (errno != ENOSYS)
+        die("close_range", strerror(errno));
+    DIR *dir = opendir("/proc/self/fd"); /* kernels before 5.9 */
+    if (dir == NULL)
+        die("cannot list /proc/self/fd", strerror(errno));
+    int own = dirfd(dir);
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        char *end;
+        unsigned long fd = strtoul(e->d_name, &end, 10);
+        if (*end == '\0' && end != e->d_name && fd >= lo && fd <= hi && (int)fd != own)
+            close((int)fd);
+    }
+    closedir(dir);
+}
+
+/* Close every descriptor above 2 but the `n` in `keep` (sorted here). */
+static void close_others(int *keep, size_t n) {
+    qsort(keep, n, sizeof keep[0], by_number);
+    unsigned lo = 3;
+    for (size_t k = 0; k < n; k++) {
+        if ((unsigned)keep[k] < lo)
+            continue;
+        close_from(lo, (unsigned)keep[k] - 1);
+        lo = (unsigned)keep[k] + 1;
+    }
+    close_from(lo, ~0U);
+}
+
 int main(int argc, char **argv) {
     struct rlimit wanted[N_LIMITS];
     int set[N_LIMITS] = {0};
     long long uid = -1, gid = -1;
     const char *join = NULL;
+    int keep[MAX_KEEP];
+    size_t n_keep = 0;
     int i = 1;
 
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -85,6 +133,19 @@ int main(int argc, char **argv) {
             if (value[0] != '/')
                 die("the cgroup file must be an absolute path", arg);
             join = value;
+            continue;
+        }
+        if (len == 4 && strncmp(arg + 2, "keep", 4) == 0) {
+            for (const char *p = value; *p;) {
+                char *end;
+                errno = 0;
+                long fd = strtol(p, &end, 10);
+                if (errno || end == p || fd < 3 || fd > 1 << 30 || (*end && *end != ',') ||
+                    n_keep == MAX_KEEP)
+                    die("--keep takes descriptor numbers above 2, comma separated", arg);
+                keep[n_keep++] = (int)fd;
+                p = *end ? end + 1 : end;
+            }
             continue;
         }
         if (len == 5 && strncmp(arg + 2, "reuid", 5) == 0) {
@@ -123,6 +184,7 @@ int main(int argc, char **argv) {
     if (argv[i + 1][0] != '/')
         die("the command must be an absolute path", argv[i + 1]);
 
+    close_others(keep, n_keep);
     if (join != NULL) {
         int fd = open(join, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || write(fd, "0", 1) != 1) {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Sequence
 from resource import RLIM_INFINITY
 from typing import TYPE_CHECKING
 
@@ -41,13 +42,19 @@ def launcher_installed() -> bool:
 
 
 def prefix(
-    limits: Limits, *, user: int | None, group: int | None = None, join: str | None = None
+    limits: Limits,
+    *,
+    user: int | None,
+    group: int | None = None,
+    join: str | None = None,
+    keep: Sequence[int] = (),
 ) -> list[str]:
     """The command line to put in front of a sandbox's command: in the cgroup whose
     ``tasks``/``cgroup.procs`` file is ``join`` when given, as ``user`` (and ``group``,
-    default the same number; no supplementary groups) when given, with ``limits``."""
+    default the same number; no supplementary groups) when given, with ``limits``, and
+    (through the launcher) with no descriptor above 2 open but ``keep``."""
     launcher = LAUNCHER if launcher_installed() else None
-    return prefix_with(launcher, limits, user=user, group=group, join=join)
+    return prefix_with(launcher, limits, user=user, group=group, join=join, keep=keep)
 
 
 def prefix_with(
@@ -57,8 +64,10 @@ def prefix_with(
     user: int | None,
     group: int | None = None,
     join: str | None = None,
+    keep: Sequence[int] = (),
 ) -> list[str]:
-    """:func:`prefix` through ``launcher``, or through setpriv and prlimit when None."""
+    """:func:`prefix` through ``launcher``, or through setpriv and prlimit when None (they
+    close no descriptor: the asyncio loop's ``close_fds`` does, uvloop's does not)."""
     options = [
         f"--{name}={_number(soft)}" if soft == hard else f"--{name}={_number(soft)}:{_number(hard)}"
         for name, soft, hard in rlimits(limits, shared_uid=user is None)
@@ -67,7 +76,8 @@ def prefix_with(
     if launcher is not None:
         joins = [f"--join={join}"] if join is not None else []
         ids = [f"--reuid={user}", f"--regid={gid}"] if user is not None else []
-        return [launcher, *joins, *ids, *options, "--"]
+        kept = [f"--keep={','.join(map(str, sorted(keep)))}"] if keep else []
+        return [launcher, *joins, *ids, *kept, *options, "--"]
     joins = [SH, "-c", _JOIN_SCRIPT, join] if join is not None else []
     drop = [SETPRIV, f"--reuid={user}", f"--regid={gid}", "--clear-groups", "--"]
     return [*joins, *(drop if user is not None else []), PRLIMIT, *options, "--"]
