@@ -121,7 +121,6 @@ OTHER_VARIABLES = frozenset(
         "CODETEAM_EVAL_DIR",  # where evals keep their workspaces (eval/config.py)
         "CODETEAM_CATALOG",  # another tool catalog (assembly/; tests)
         "CODETEAM_PROFILE_TOP",  # set for sandboxed profiling (toolchains/python_perf.py)
-        "CODETEAM_PRESTART_FD",  # a pre-started sandbox's control fd (python_prestart.py)
         "CODETEAM_PYTHON",  # the interpreter scripts/test.sh uses
         "CODETEAM_PREFIX",  # where scripts/install.sh installs
         "CODETEAM_IMAGE",  # the tag scripts/build-image.sh builds

@@ -20,7 +20,6 @@ from typing import Any
 import anyio
 import pytest
 
-from codeteam.toolchains.python_prestart import FD_ENV
 from tests.e2e.conftest import connect, require_sandbox
 
 pytestmark = pytest.mark.usefixtures("sandbox_required")
@@ -87,19 +86,18 @@ def descendants(root: int) -> list[int]:
 
 
 def waiting_runners(server: int, exclude_uid: int | None = None) -> list[int]:
-    """Pooled sandboxes ready for a call: an interpreter blocked reading its control socket
-    (named by the variable its pre-started environment carries)."""
+    """Pooled sandboxes ready for a call: an interpreter of ``/work/main.py`` blocked
+    reading a socket (its control socket; the call's file is not filled yet)."""
     found = []
-    marker = FD_ENV.encode() + b"="
     for pid in descendants(server):
-        env = [v for v in _read(pid, "environ").split(b"\0") if v.startswith(marker)]
-        if not env:
+        if b"/work/main.py" not in _read(pid, "cmdline"):
             continue
-        control_fd = env[0][len(marker) :]
         call = _read(pid, "syscall").split()
-        ready = len(call) > 1 and call[0] == str(READ).encode()
-        if ready and int(call[1], 16) == int(control_fd) and _uid(pid) != exclude_uid:
-            found.append(pid)
+        if len(call) < 2 or call[0] != str(READ).encode() or _uid(pid) == exclude_uid:
+            continue
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{int(call[1], 16)}").startswith("socket:"):
+                found.append(pid)
     return found
 
 

@@ -20,7 +20,7 @@ import pytest
 from codeteam.sandbox import Limits, Prestart, Sandbox, SandboxResult, SandboxSpec, procs
 from codeteam.sandbox.pool import Pool
 from codeteam.toolchains import binary_prestart
-from codeteam.toolchains.python_prestart import FD_ENV, prestart
+from codeteam.toolchains.python_prestart import prestart
 from tests.sandbox.conftest import (
     PY,
     UID_BASE,
@@ -127,14 +127,14 @@ def command(pid: int) -> list[str]:
         return f.read().decode(errors="replace").split("\0")
 
 
-#: What a pooled interpreter's environment (as it started) holds; a fresh one's does not.
-POOLED = FD_ENV + "="
+#: In a pooled interpreter's command line (its call's own); no other process of a slot
+#: has it while no call runs.
+POOLED = "/work/main.py"
 
 
 def processes_with(marker: str, sb: Sandbox | list[int]) -> list[int]:
-    """Processes of ``sb``'s slot uids (or of these uids) whose command line or starting
-    environment holds ``marker``: other test runs on the machine may use uids of the
-    same range."""
+    """Processes of ``sb``'s slot uids (or of these uids) whose command line holds
+    ``marker``: other test runs on the machine may use uids of the same range."""
     uids = set(sb if isinstance(sb, list) else sb.slot_uids())
     found = []
     for entry in os.listdir("/proc"):
@@ -142,11 +142,8 @@ def processes_with(marker: str, sb: Sandbox | list[int]) -> list[int]:
             try:
                 if os.stat(f"/proc/{entry}").st_uid not in uids:
                     continue
-                with (
-                    open(f"/proc/{entry}/cmdline", "rb") as f,
-                    open(f"/proc/{entry}/environ", "rb") as e,
-                ):
-                    if marker.encode() in f.read() + b"\0" + e.read():
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if marker.encode() in f.read():
                         found.append(int(entry))
             except OSError:
                 continue
@@ -201,6 +198,7 @@ FIDELITY = {
         "import inspect, os\n"
         "print(open('/proc/self/cmdline', 'rb').read().split(b'\\0'), len(inspect.stack()))\n"
         "print(sorted(os.listdir('/proc/self/fd')), [k for k in os.environ if 'CODETEAM' in k])\n"
+        "print(open('/proc/self/environ', 'rb').read().count(b'CODETEAM'))\n"
     ),
     "atexit after an error": (
         "import atexit\natexit.register(lambda: print('atexit ran'))\nraise ValueError('v')"
@@ -396,7 +394,7 @@ async def test_an_interpreter_that_cannot_start_falls_back_without_a_retry_loop(
     sandbox: Sandbox,
 ) -> None:
     broken = "/nonexistent/py"
-    kind = Prestart("python", (broken, "-I", "-B", "/work/main.py"), fd_env=FD_ENV)
+    kind = Prestart("python", (broken, "-I", "-B", "/work/main.py"), fd_arg=False)
 
     async def call() -> SandboxResult:
         spec = SandboxSpec(
@@ -777,6 +775,6 @@ def test_only_a_runtime_with_this_version_s_hook_gets_pre_started_interpreters(
     (site / hook.HOOK_NAME).write_bytes(hook.HOOK.read_bytes())
     kind = hook.prestart(python)
     assert kind is not None and kind.argv == (python, "-I", "-B", "/work/main.py")
-    assert kind.fd_env == hook.FD_ENV and kind.handover == "main.py"
+    assert not kind.fd_arg and kind.handover == "main.py"
     if os.path.exists(RUNTIME_PY):  # scripts/install.sh put this version's hook there
         assert hook.prestart(RUNTIME_PY) is not None

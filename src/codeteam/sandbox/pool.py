@@ -66,12 +66,8 @@ class PoolKey:
         return cls(prestart, spec.limits, tuple(sorted(spec.env.items())))
 
     def spec(self, control_fd: int) -> SandboxSpec:
-        argv, env = list(self.prestart.argv), dict(self.env)
-        if self.prestart.fd_env is None:
-            argv.append(str(control_fd))
-        else:
-            env[self.prestart.fd_env] = str(control_fd)
-        return SandboxSpec(argv=argv, env=env, limits=self.limits)
+        argv = [*self.prestart.argv, *([str(control_fd)] if self.prestart.fd_arg else [])]
+        return SandboxSpec(argv=argv, env=dict(self.env), limits=self.limits)
 
 
 def servable(spec: SandboxSpec, prestart: Prestart) -> bool:

@@ -87,8 +87,8 @@ class Prestart:
     process and the sandbox only keeps the protocol.
 
     The waiting process is ``argv`` plus a control channel's descriptor number as its last
-    argument (or, with ``fd_env``, ``argv`` as it is and the number in that environment
-    variable, which the process removes before the call's code runs). It creates the call's
+    argument (without ``fd_arg``, ``argv`` as it is: the process finds its one inherited
+    socket itself). It creates the call's
     file ``handover`` (relative to ``/work``) empty, with the mode a fresh run gives it,
     writes ``b"R"`` on that channel once ready, and reads until end of file. The server
     fills the file from outside, through the sandbox's ``/proc/PID/root``: one copy into its
@@ -111,7 +111,7 @@ class Prestart:
     argv: tuple[str, ...]
     handover: str = "main.py"
     executable: bool = False
-    fd_env: str | None = None
+    fd_arg: bool = True
 
 
 class SandboxUnavailable(RuntimeError):

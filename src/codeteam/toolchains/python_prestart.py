@@ -6,15 +6,17 @@ the interpreter itself opens, compiles and runs ``/work/main.py`` (same ``sys.ar
 ``orig_argv``, flags, ``__main__``, frames and error texts; no runner of ours in between).
 
 The wait is :data:`HOOK`, one line that ``scripts/install.sh`` (and the image) puts in the
-runtime's ``site-packages`` as :data:`HOOK_NAME`. It does nothing unless :data:`FD_ENV` is
-set; then it keeps the :class:`Prestart` protocol on that descriptor (the empty file, ``R``,
-``go``, ``G``) and removes the variable. Its name sorts after every other ``.pth`` file, so
-they all run before the wait. What remains of the pre-start: ``/proc/self/environ`` (the
-environment as the process began, not ``os.environ``) still names the variable, and fd 0 is
-a pipe even when there is no input. A runtime without the hook (an older install, the system
-interpreter) gets no pre-started sandbox: its calls run in fresh ones. Against the
-``python -c`` runner this replaced: 1 ms less CPU per call (``compile()`` builds the AST types, 0.67
-ms here; running a file never does).
+runtime's ``site-packages`` as :data:`HOOK_NAME`. It acts only when the script the
+interpreter was asked to run does not exist yet (a fresh run always has its file) and the
+process holds exactly one inherited socket besides its standard streams: then it keeps the
+:class:`Prestart` protocol on that socket (the empty file, ``R``, ``go``, ``G``) and closes
+it. Nothing of it is left for the program to see: no variable, argument or descriptor (fd 0
+is a pipe even when there is no input: that remains). Its name sorts after every other
+``.pth`` file, so they all run before the wait; for any other interpreter of the runtime it
+costs one ``stat``. A runtime without the hook (an older install, the system interpreter)
+gets no pre-started sandbox: its calls run in fresh ones. Against the ``python -c`` runner
+this replaced: 1 ms less CPU per call (``compile()`` builds the AST types, 0.67 ms here;
+running a file never does).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from codeteam.sandbox.spec import Prestart
 
 HOOK = Path(__file__).with_name("python_prestart.pth")
 HOOK_NAME = "zzz-codeteam-prestart.pth"
-FD_ENV = "CODETEAM_PRESTART_FD"
 
 
 @functools.cache
@@ -46,4 +47,4 @@ def prestart(python: str) -> Prestart | None:
     """The pre-started tree for ``python -I -B /work/main.py``; None without the hook."""
     if not hook_installed(python):
         return None
-    return Prestart("python", (python, "-I", "-B", "/work/main.py"), fd_env=FD_ENV)
+    return Prestart("python", (python, "-I", "-B", "/work/main.py"), fd_arg=False)
