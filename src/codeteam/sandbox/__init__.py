@@ -428,10 +428,12 @@ async def _settle_namespace(ns_pid: int | None) -> float | None:
 
     if ns_pid is None or not procs.is_child(ns_pid):
         return None
-    if not await procs.wait_exit(ns_pid, 5.0):
-        procs.kill(ns_pid)
-        await procs.wait_exit(ns_pid, 5.0)
-    reaped = procs.reap(ns_pid)
+    reaped = procs.reap(ns_pid)  # usually gone already: pid 1 exits before the launcher
+    if reaped is None:
+        if not await procs.wait_exit(ns_pid, 5.0):
+            procs.kill(ns_pid)
+            await procs.wait_exit(ns_pid, 5.0)
+        reaped = procs.reap(ns_pid)
     return reaped.cpu_s if reaped else None
 
 
