@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,17 @@ def test_the_launcher_closes_every_descriptor_it_is_not_told_to_keep(launcher: s
 def test_the_launcher_refuses_a_bad_keep(launcher: str, keep: str) -> None:
     done = subprocess.run([launcher, f"--keep={keep}", "--", "/bin/true"], capture_output=True)
     assert done.returncode == 125 and b"--keep takes descriptor numbers" in done.stderr, done
+
+
+async def test_a_sandbox_with_a_hundred_files_keeps_every_one(state_dir: Path) -> None:
+    """Each file reaches bubblewrap on a descriptor of its own, all named by ``--keep``."""
+    require_bwrap()
+    sandbox = Sandbox.from_settings(make_settings(state_dir, max_concurrency=2))
+    files = {f"f{i}.txt": str(i).encode() for i in range(120)}  # a spec may hold 128
+    try:
+        spec = SandboxSpec(argv=["/bin/sh", "-c", "cat /work/*.txt | wc -c; ls /work | wc -l"])
+        result = await sandbox.run(replace(spec, files=files))
+    finally:
+        await sandbox.aclose()
+    assert result.exit_code == 0, result
+    assert result.stdout.split() == [str(sum(map(len, files.values()))).encode(), b"120"]

@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #define FAIL 125
-#define MAX_KEEP 64
+#define MAX_KEEP 1024
 
 static const struct {
     const char *name;
@@ -140,9 +140,10 @@ int main(int argc, char **argv) {
                 char *end;
                 errno = 0;
                 long fd = strtol(p, &end, 10);
-                if (errno || end == p || fd < 3 || fd > 1 << 30 || (*end && *end != ',') ||
-                    n_keep == MAX_KEEP)
+                if (errno || end == p || fd < 3 || fd > 1 << 30 || (*end && *end != ','))
                     die("--keep takes descriptor numbers above 2, comma separated", arg);
+                if (n_keep == MAX_KEEP)
+                    die("--keep names more than 1024 descriptors", NULL);
                 keep[n_keep++] = (int)fd;
                 p = *end ? end + 1 : end;
             }
