@@ -70,7 +70,7 @@ async def run_python(
         limits=limits,
         output_cap=output_cap,
     )
-    return await sb.run(spec, prestart(python))
+    return await sb.run(spec, prestart(spec.argv))
 
 
 async def warm_pool(sb: Sandbox) -> Pool:
@@ -590,6 +590,23 @@ async def test_the_pool_serves_any_kind_of_pre_started_tree(sandbox: Sandbox) ->
         assert (r.exit_code, r.stdout, r.limit) == (3, b"got hello from /work/main.sh\n", None)
 
 
+async def test_a_call_of_another_command_line_is_not_served_by_a_tree_started_as_one(
+    sandbox: Sandbox,
+) -> None:
+    """A Python tree is started as the call's own command: one started as
+    ``python -I -B /work/main.py`` cannot run ``python -I -B -X dev /work/main.py``."""
+    pool = await warm_pool(sandbox)
+    hits, misses = pool.hits, pool.misses
+    kind = prestart([PYTHON, "-I", "-B", "/work/main.py"])
+    spec = SandboxSpec(
+        argv=[PYTHON, "-I", "-B", "-X", "dev", "/work/main.py"],
+        files={"main.py": b"import sys; print(sys.flags.dev_mode)"},
+    )
+    r = await sandbox.run(spec, kind)
+    assert (r.exit_code, r.stdout) == (0, b"True\n"), r
+    assert (pool.hits, pool.misses) == (hits, misses)
+
+
 async def test_a_spec_a_pre_started_tree_cannot_hold_runs_normally(sandbox: Sandbox) -> None:
     await warm_pool(sandbox)
     pool = sandbox._pool
@@ -600,7 +617,7 @@ async def test_a_spec_a_pre_started_tree_cannot_hold_runs_normally(sandbox: Sand
         files={"main.py": b"open('/tmp/out', 'w').write('collected')"},
         collect=["/tmp/out"],
     )
-    r = await sandbox.run(spec, prestart(PYTHON))
+    r = await sandbox.run(spec, prestart(spec.argv))
     assert r.files == {"/tmp/out": b"collected"} and (pool.hits, pool.misses) == (hits, misses)
 
 
@@ -723,7 +740,7 @@ async def main() -> None:
         for i in range(3):
             spec = SandboxSpec(argv=[sys.argv[3], "-I", "-B", "/work/main.py"],
                                files={"main.py": f"print({i})".encode()})
-            r = await sb.run(spec, prestart(sys.argv[3]))
+            r = await sb.run(spec, prestart(spec.argv))
             out.append(r.stdout.decode().strip())
             assert sb._pool is not None
             for _ in range(500):
@@ -767,14 +784,15 @@ def test_only_a_runtime_with_this_version_s_hook_gets_pre_started_interpreters(
     site = tmp_path / "lib" / "python3.11" / "site-packages"
     site.mkdir(parents=True)
     python = str(tmp_path / "bin" / "python")
-    assert hook.prestart(python) is None
+    argv = [python, "-I", "-B", "/work/main.py"]
+    assert hook.prestart(argv) is None
     hook.hook_installed.cache_clear()
     (site / hook.HOOK_NAME).write_text("import os  # an older hook\n")
-    assert hook.prestart(python) is None
+    assert hook.prestart(argv) is None
     hook.hook_installed.cache_clear()
     (site / hook.HOOK_NAME).write_bytes(hook.HOOK.read_bytes())
-    kind = hook.prestart(python)
-    assert kind is not None and kind.argv == (python, "-I", "-B", "/work/main.py")
+    kind = hook.prestart(argv)
+    assert kind is not None and kind.argv == tuple(argv)
     assert not kind.fd_arg and kind.handover == "main.py"
     if os.path.exists(RUNTIME_PY):  # scripts/install.sh put this version's hook there
-        assert hook.prestart(RUNTIME_PY) is not None
+        assert hook.prestart([RUNTIME_PY, "-I", "-B", "/work/main.py"]) is not None

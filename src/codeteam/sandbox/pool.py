@@ -72,9 +72,11 @@ class PoolKey:
 
 def servable(spec: SandboxSpec, prestart: Prestart) -> bool:
     """Whether a pre-started tree of ``prestart`` can serve ``spec``: its one file is handed
-    over, and nothing else a tree is fixed to at start differs from a plain run."""
+    over, and nothing else a tree is fixed to at start differs from a plain run (a tree
+    started as the call's own command, without ``fd_arg``, is that command exactly)."""
     return (
         set(spec.files) == {prestart.handover}
+        and (prestart.fd_arg or tuple(spec.argv) == prestart.argv)
         and spec.executables == (frozenset([prestart.handover]) if prestart.executable else set())
         and not spec.binds
         and not spec.collect

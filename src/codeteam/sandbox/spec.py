@@ -88,20 +88,20 @@ class Prestart:
 
     The waiting process is ``argv`` plus a control channel's descriptor number as its last
     argument (without ``fd_arg``, ``argv`` as it is: the process finds its one inherited
-    socket itself). It creates the call's
-    file ``handover`` (relative to ``/work``) empty, with the mode a fresh run gives it,
-    writes ``b"R"`` on that channel once ready, and reads until end of file. The server
-    fills the file from outside, through the sandbox's ``/proc/PID/root``: one copy into its
-    tmpfs, where streaming it through the channel cost a copy per side and the waiting
-    process's own write (1.2 ms for a 1.5 MB Go binary). Only then does the channel carry
-    :data:`GO`. A process that read exactly ``GO`` writes ``b"G"`` (before any of the file
-    runs) and then must behave as the call's own ``argv`` would; anything else (the server
-    could not fill the file, or died) makes it exit without ``b"G"``, and the call runs in a
-    fresh sandbox. The file's pages are charged to the server's memory cgroup, not to the
-    slot's.
+    socket itself). It creates the call's file ``handover`` (relative to ``/work``) empty,
+    with the mode a fresh run gives it, writes ``b"R"`` on that channel once ready, and
+    reads until end of file. The server fills the file from outside, through the sandbox's
+    ``/proc/PID/root``: one copy into its tmpfs, where streaming it through the channel cost
+    a copy per side and the waiting process's own write (1.2 ms for a 1.5 MB Go binary).
+    Only then does the channel carry :data:`GO`. A process that read exactly ``GO`` writes
+    ``b"G"`` (before any of the file runs) and then must behave as the call's own ``argv``
+    would; anything else (the server could not fill the file, or died) makes it exit without
+    ``b"G"``, and the call runs in a fresh sandbox. The file's pages are charged to the
+    server's memory cgroup, not to the slot's.
 
     A call can be served this way only when its spec has exactly that one file and
-    nothing else fixed at start (binds, collected files, another cwd or role); its limits
+    nothing else fixed at start (binds, collected files, another cwd or role, and without
+    ``fd_arg`` another ``argv``); its limits
     and environment choose among the waiting trees. With ``executable``, the handed-over
     file is the call's program itself (mode 0755, as ``SandboxSpec.executables`` makes it)
     and the call's spec must mark it so.

@@ -112,7 +112,7 @@ class PythonToolchain:
             stdin=stdin,
             timeout_s=timeout_s,
         )
-        return await executor.run(spec, prestart(python))
+        return await executor.run(spec, prestart(spec.argv))
 
     # ------------------------------------------------------------------ test
 

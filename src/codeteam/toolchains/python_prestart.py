@@ -22,6 +22,7 @@ running a file never does).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
 from codeteam.sandbox.spec import Prestart
@@ -43,8 +44,9 @@ def hook_installed(python: str) -> bool:
     return False
 
 
-def prestart(python: str) -> Prestart | None:
-    """The pre-started tree for ``python -I -B /work/main.py``; None without the hook."""
-    if not hook_installed(python):
+def prestart(argv: Sequence[str]) -> Prestart | None:
+    """The pre-started tree for a call run as ``argv`` (the runtime's ``python -I -B
+    /work/main.py``: the tree is started as that very command); None without the hook."""
+    if not hook_installed(argv[0]):
         return None
-    return Prestart("python", (python, "-I", "-B", "/work/main.py"), fd_arg=False)
+    return Prestart("python", tuple(argv), fd_arg=False)
