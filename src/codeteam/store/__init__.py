@@ -346,7 +346,8 @@ class Store:
         self, limit: int = 50, offset: int = 0, status: str | None = None
     ) -> list[dict[str, Any]]:
         """Runs newest first, ``limit`` from ``offset``; only those with ``status`` if given."""
-        return self._runs(self._settle_orphans(), limit, offset, status)
+        orphaned = self._settle_orphans()
+        return self._runs(orphaned, _status_is(status, orphaned), limit, offset)
 
     def runs_page(
         self, limit: int, offset: int, status: str | None = None
@@ -354,14 +355,19 @@ class Store:
         """:meth:`list_runs`, and how many runs have ``status`` in all (orphans found once
         for both)."""
         orphaned = self._settle_orphans()
-        where, args = _status_is(status, orphaned)
+        condition = _status_is(status, orphaned)
+        where, args = condition
         row = self.db.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()  # noqa: S608 - marks only
-        return self._runs(orphaned, limit, offset, status), int(row[0])
+        return self._runs(orphaned, condition, limit, offset), int(row[0])
 
     def _runs(
-        self, orphaned: Mapping[str, str], limit: int, offset: int, status: str | None
+        self,
+        orphaned: Mapping[str, str],
+        condition: tuple[str, list[str]],
+        limit: int,
+        offset: int,
     ) -> list[dict[str, Any]]:
-        where, args = _status_is(status, orphaned)
+        where, args = condition
         rows = self.db.execute(
             "SELECT r.id, r.status, r.started_at, r.finished_at, r.model, r.request, "  # noqa: S608 - where: marks only
             "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id) AS tasks, "
