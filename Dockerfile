@@ -20,10 +20,12 @@ COPY build/image/wheelhouse/ /build/wheelhouse/
 RUN python3 -m venv /opt/codeteam/runtime \
  && /opt/codeteam/runtime/bin/pip install -q --no-index --require-hashes \
       --find-links /build/wheelhouse -r /build/requirements/runtime.${ARCH}.txt
-# the pre-started interpreter's wait (src/codeteam/toolchains/python_prestart.py says why)
+# the pre-started interpreter's wait (src/codeteam/toolchains/python_prestart.py says why);
+# no setuptools distutils shim at every interpreter start (scripts/install.sh says why)
 COPY src/codeteam/toolchains/python_prestart.pth /build/python_prestart.pth
 RUN for site in /opt/codeteam/runtime/lib/python3*/site-packages; do \
-      install -m 0644 /build/python_prestart.pth "$site/zzz-codeteam-prestart.pth"; done
+      install -m 0644 /build/python_prestart.pth "$site/zzz-codeteam-prestart.pth" \
+      && rm -f "$site/distutils-precedence.pth"; done
 RUN python3 -m venv /opt/codeteam/venv \
  && /opt/codeteam/venv/bin/pip install -q --no-index --require-hashes \
       --find-links /build/wheelhouse -r /build/requirements/server.${ARCH}.txt
