@@ -98,4 +98,8 @@ echo "go for sandboxed code:     $GO ($("$GO" version))"
 echo "bubblewrap:                $(bwrap --version)"
 "$PREFIX/libexec/codeteam-launch" --nofile=64 -- /usr/bin/true  # fails the install if broken
 echo "sandbox launcher:          $PREFIX/libexec/codeteam-launch"
-log "Done. Start the server with: codeteam serve"
+if [[ ":$PATH:" == *":/usr/local/bin:"* ]]; then
+    log "Done. Start the server with: codeteam serve"
+else  # Debian's default PATH has it; a trimmed one (env -i, some CI runners) may not
+    log "Done. Start the server with: /usr/local/bin/codeteam serve (/usr/local/bin is not on this PATH)"
+fi
