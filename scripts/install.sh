@@ -55,7 +55,7 @@ for site in "$PREFIX"/runtime/lib/python3*/site-packages; do
     # the pre-started interpreter's wait (src/codeteam/toolchains/python_prestart.py says why)
     install -m 0644 "$HERE/src/codeteam/toolchains/python_prestart.pth" "$site/zzz-codeteam-prestart.pth"
     # setuptools' shim for `import distutils` before setuptools: every interpreter start
-    # imported it (0.5-0.7 ms of each call's CPU); setuptools still loads its own distutils
+    # imported it (0.45 ms of a start's CPU, bench/RESULTS.md); setuptools still loads its own
     rm -f "$site/distutils-precedence.pth"
 done
 

@@ -128,7 +128,7 @@ async def test_execute_sends_progress(ctx: Any, language: str) -> None:
 
 async def test_python_starts_without_the_distutils_shim(ctx: Any) -> None:
     """The runtime's interpreter does not import setuptools' ``distutils`` shim at start
-    (it cost every call 0.5-0.7 ms of CPU); code that imports setuptools still gets
+    (0.45 ms of each start's CPU); code that imports setuptools still gets
     setuptools' own distutils, which the build tool's wheels rely on."""
     code = (
         "import sys\n"
