@@ -75,11 +75,15 @@ def _namespace(pid: int) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def _memfd(name: str, data: bytes) -> int:
-    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    _write_all(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
 
@@ -173,9 +177,7 @@ class Prepared:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or st.st_size:
                 raise OSError(f"/work/{name} in the sandbox is not an empty file")
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, data)
         finally:
             os.close(fd)
 
