@@ -102,7 +102,7 @@ class Prepared:
     _info_done: bool = False  # the info pipe is at its end
     _staged: list[str] = field(default_factory=list)  # host sources mounted under STAGE
     _ns_id: tuple[int, int] | None = None  # its pid namespace, once :meth:`pin`ned
-    _owner: tuple[int, int] | None = None  # who reaches into it (see :meth:`pin`)
+    _owner: tuple[int, int] | None = None  # its (uid, gid) when not ours (see :meth:`pin`)
 
     def source(self, path: Path, *, uid: int, gid: int, switch_user: bool) -> str:
         """The path bubblewrap (running as ``uid``) should bind ``path`` from."""
@@ -133,14 +133,12 @@ class Prepared:
                 self._ns_pid = int(json.loads(self._info)["child-pid"])
         return self._ns_pid
 
-    def pin(self, owner: tuple[int, int] | None) -> bool:
-        """Remember which pid namespace the sandbox is, and who may reach into it (its
-        ``(uid, gid)`` when it is not ours); call it while the sandbox surely runs (its
-        process has just answered us). False if it cannot be told."""
+    def pin(self) -> bool:
+        """Remember which pid namespace the sandbox is; call it while the sandbox surely
+        runs (its process has just answered us). False if it cannot be told."""
         ns_pid = self.ns_pid()
         if ns_pid is None:
             return False
-        self._owner = owner
         try:
             with self._as_owner():
                 self._ns_id = _namespace(ns_pid)
@@ -226,6 +224,7 @@ def prepare(
         launch=Launch(argv=(), env=env, cwd="/"),
         info_fd=info_r,
         _child_fds=[info_w, *pass_fds],
+        _owner=(uid, gid) if switch_user else None,
     )
     try:
         argv = _argv(

@@ -90,7 +90,6 @@ class _Entry:
     key: PoolKey
     tree: Tree
     control: socket.socket  # our end; the runner's is its fd ``control_fd``
-    owner: tuple[int, int] | None  # the sandbox's (uid, gid) when it is not ours
     ready: asyncio.Future[bool] = field(default_factory=asyncio.Future)
     warming: asyncio.Task[None] | None = None
     watched: bool = False  # a reader on ``control`` reports the sandbox's death while idle
@@ -102,7 +101,7 @@ class _Entry:
             await self.tree.supervisor.spawn(stdin_pipe=True, on_spawn=self.tree.on_spawn)
             loop = asyncio.get_running_loop()
             ready = await loop.sock_recv(self.control, 1) == b"R"
-            ok = ready and self._prepared().pin(self.owner)
+            ok = ready and self._prepared().pin()
         except Exception:  # noqa: S110 - the call falls back to a normal run, which reports
             pass
         finally:
@@ -301,8 +300,7 @@ class Pool:
             self._spawn_task(self._sandbox._free_slot("run", slot))
             raise
         child.detach()  # the tree's Prepared owns that descriptor now
-        uid, gid, switch = self._sandbox._identity("run", slot)
-        entry = _Entry(key, tree, parent, (uid, gid) if switch else None)
+        entry = _Entry(key, tree, parent)
         entry.warming = asyncio.ensure_future(entry.warm())
         entry.warming.add_done_callback(lambda _: self._warmed(entry))
         return entry
