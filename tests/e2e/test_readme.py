@@ -66,7 +66,7 @@ def block(first: str) -> Block:
 #: Every block of the README, by the start of its first line: the test that runs it, or
 #: why it cannot run here.
 COVERAGE = {
-    "scripts/install.sh && codeteam serve": "skipped: a full install of the machine; .ci/run "
+    "scripts/install.sh && /usr/local/bin/codeteam serve": "skipped: a full install of the machine; .ci/run "
     "runs both lines on a fresh one, test_scripts_as_root.py their root/sudo step",
     "claude mcp add codeteam --": "test_the_claude_code_command_serves_tools_over_stdio "
     "(the part after --; `claude` itself is not installed here)",
